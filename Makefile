@@ -1,0 +1,37 @@
+# The two commands: `make serve` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+NODE_DEPS := tests/interop/node_modules/.installed
+
+.PHONY: serve test lint check install system-deps clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
+	touch $@
+
+$(NODE_DEPS): tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(INSTALLED)
+
+system-deps:
+	bash scripts/system-deps.sh
+
+serve: $(INSTALLED)
+	$(BIN)/diplocal serve --demo --host 127.0.0.1 --port 8000
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(INSTALLED) $(NODE_DEPS) system-deps lint
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) tests/interop/node_modules

@@ -1,0 +1,1 @@
+"""The calendar: rules, schedules, projections and iCalendar output (pure, no I/O)."""

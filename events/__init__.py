@@ -1,0 +1,58 @@
+"""The append-only, hash-chained event log of diplocal."""
+
+from __future__ import annotations
+
+from events.clock import Clock, FixedClock, system_clock
+from events.record import Recorded, canonical_json, format_stamp, parse_stamp
+from events.schema import EVENT_TYPES, Event, event_data, validate_event
+from events.store import (
+    Claimed,
+    ConcurrencyError,
+    EventIdReused,
+    EventStore,
+    Head,
+    ImportRejected,
+    LogError,
+    NewEvent,
+    VerifyReport,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "Claimed",
+    "Clock",
+    "ConcurrencyError",
+    "Event",
+    "EventIdReused",
+    "EventStore",
+    "FixedClock",
+    "Head",
+    "ImportRejected",
+    "LogError",
+    "NewEvent",
+    "Recorded",
+    "VerifyReport",
+    "canonical_json",
+    "event_data",
+    "format_stamp",
+    "open_store",
+    "parse_stamp",
+    "system_clock",
+    "validate_event",
+]
+
+
+def open_store(url: str, clock: Clock = system_clock) -> EventStore:
+    """Open the store a URL names: a SQLite path, `sqlite:///path`, `memory:` or `postgresql://`."""
+    if url == "memory:":
+        from events.memory import MemoryEventStore
+
+        return MemoryEventStore(clock)
+    if url.startswith(("postgresql://", "postgres://")):
+        raise LogError("the PostgreSQL store is not available yet")
+    from events.sqlite import SQLiteEventStore
+
+    path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite:///") else url
+    if url.startswith("sqlite:///"):
+        path = "/" + path if url.startswith("sqlite:////") else path
+    return SQLiteEventStore(path, clock)

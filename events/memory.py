@@ -1,0 +1,122 @@
+"""An in-memory EventStore: the reference adapter, for unit tests of the pure domain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from events.chain import check_stream_order, same_event, seal, stamp_after, verify_chain
+from events.clock import Clock
+from events.record import Recorded
+from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
+
+
+class MemoryEventStore:
+    """Keeps the log in a list; same rules as the durable stores, no durability."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._log: list[Recorded] = []
+        self._streams: dict[str, list[Recorded]] = {}
+        self._ids: dict[str, Recorded] = {}
+        self._tokens: dict[str, tuple[str, bool]] = {}
+
+    def append(
+        self, summit_id: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> list[Recorded]:
+        """Append in one step; resent event_ids come back as stored."""
+        fresh = [new for new in events if self._known(summit_id, new) is None]
+        actual = len(self._streams.get(summit_id, ()))
+        if fresh and expected_version is not None and expected_version != actual:
+            raise ConcurrencyError(summit_id, expected_version, actual)
+        self._commit(self._seal_all((summit_id, new) for new in fresh))
+        return [self._ids[new.event_id] for new in events]
+
+    def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
+        """All or nothing."""
+        records = self._seal_all(items, skip_known=True)
+        self._commit(records)
+        return len(records)
+
+    def _known(self, summit_id: str, new: NewEvent) -> Recorded | None:
+        stored = self._ids.get(new.event_id)
+        if stored is not None and not same_event(stored, summit_id, new):
+            raise EventIdReused(f"event_id {new.event_id} is already used by another event")
+        return stored
+
+    def _seal_all(
+        self, items: Iterable[tuple[str, NewEvent]], *, skip_known: bool = False
+    ) -> list[Recorded]:
+        head = self.head()
+        versions: dict[str, int] = {}
+        ids: set[str] = set()
+        records: list[Recorded] = []
+        for summit_id, new in items:
+            if new.event_id in ids or (skip_known and self._known(summit_id, new)):
+                continue
+            version = versions.get(summit_id, len(self._streams.get(summit_id, ()))) + 1
+            check_stream_order(summit_id, version, new.type)
+            record = seal(head, summit_id, version, new, stamp_after(self._clock, head, new.recorded_at))
+            records.append(record)
+            ids.add(new.event_id)
+            versions[summit_id] = version
+            head = Head(record.position, record.hash, record.recorded_at)
+        return records
+
+    def _commit(self, records: list[Recorded]) -> None:
+        for record in records:
+            self._log.append(record)
+            self._streams.setdefault(record.summit_id, []).append(record)
+            self._ids[record.event_id] = record
+
+    def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
+        """One summit's events in version order."""
+        records = self._streams.get(summit_id, [])
+        return [r for r in records if until_position is None or r.position <= until_position]
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
+        """One page of the log."""
+        return self._log[max(after, 0) : max(after, 0) + limit]
+
+    def iter_log(
+        self, *, after: int = 0, until_position: int | None = None, until_recorded_at: datetime | None = None
+    ) -> Iterator[Recorded]:
+        """The log in order, up to a position or a recorded time."""
+        for record in self._log[max(after, 0) :]:
+            if until_position is not None and record.position > until_position:
+                return
+            if until_recorded_at is not None and record.recorded_instant > until_recorded_at:
+                return
+            yield record
+
+    def head(self) -> Head | None:
+        """The last record."""
+        if not self._log:
+            return None
+        last = self._log[-1]
+        return Head(last.position, last.hash, last.recorded_at)
+
+    def at(self, position: int) -> Recorded | None:
+        """The record at a position."""
+        return self._log[position - 1] if 1 <= position <= len(self._log) else None
+
+    def by_event_id(self, event_id: str) -> Recorded | None:
+        """The record with this event_id."""
+        return self._ids.get(event_id)
+
+    def verify(self) -> VerifyReport:
+        """Re-check the chain."""
+        return verify_chain(self._log)
+
+    def add_token(self, name: str, token_hash: str, *, can_write: bool = True) -> None:
+        """Remember a token by its hash."""
+        if token_hash in self._tokens:
+            raise LogError("token already exists")
+        self._tokens[token_hash] = (name, can_write)
+
+    def find_token(self, token_hash: str) -> tuple[str, bool] | None:
+        """(name, can_write) of a token, by its hash."""
+        return self._tokens.get(token_hash)
+
+    def close(self) -> None:
+        """Nothing to release."""

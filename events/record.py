@@ -1,0 +1,92 @@
+"""The recorded event (CONTRACT section 2): canonical JSON, its SHA-256 and the UTC stamp format."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from events.schema import Event
+from events.upcast import load_event
+
+ZERO_HASH = "0" * 64
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z$")
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Keys sorted, no insignificant whitespace, UTF-8 with non-ASCII written as is."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def record_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of a record without its `hash` key."""
+    return hashlib.sha256(canonical_json(fields)).hexdigest()
+
+
+def format_stamp(instant: datetime) -> str:
+    """Write an aware instant as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` in UTC."""
+    if instant.tzinfo is None:
+        raise ValueError("a recorded time must be timezone-aware")
+    utc = instant.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
+
+
+def parse_stamp(text: str) -> datetime:
+    """Read a `recorded_at` value; only the exact UTC form is accepted."""
+    if not _STAMP.match(text):
+        raise ValueError(f"{text!r} is not a UTC time written YYYY-MM-DDTHH:MM:SS[.ffffff]Z")
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One event as the log holds it, with its place in the log and in its summit's stream."""
+
+    position: int
+    event_id: str
+    summit_id: str
+    version: int
+    type: str
+    schema_version: int
+    recorded_at: str
+    recorded_by: str | None
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+    def fields(self) -> dict[str, Any]:
+        """The record as a JSON object (the export and API form)."""
+        return {
+            "position": self.position,
+            "event_id": self.event_id,
+            "summit_id": self.summit_id,
+            "version": self.version,
+            "type": self.type,
+            "schema_version": self.schema_version,
+            "recorded_at": self.recorded_at,
+            "recorded_by": self.recorded_by,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
+
+    def computed_hash(self) -> str:
+        """The hash this record should carry, computed from its other fields."""
+        fields = self.fields()
+        del fields["hash"]
+        return record_hash(fields)
+
+    @cached_property
+    def event(self) -> Event:
+        """The event, upcast to the current schema and validated."""
+        return load_event(self.type, self.schema_version, self.data)
+
+    @cached_property
+    def recorded_instant(self) -> datetime:
+        """`recorded_at` as an aware UTC datetime."""
+        return parse_stamp(self.recorded_at)

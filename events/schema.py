@@ -1,0 +1,367 @@
+"""The event types of the log (CONTRACT section 3) as frozen, strict pydantic models."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date
+from functools import cache
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+
+SUMMIT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
+
+SummitId = Annotated[str, StringConstraints(pattern=SUMMIT_ID_PATTERN)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+Kind = Literal[
+    "bilateral_summit",
+    "multilateral_summit",
+    "state_visit",
+    "official_visit",
+    "working_visit",
+    "sideline_meeting",
+    "other",
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Year, month, day or minute; a minute may carry an offset that picks one side of a DST overlap.
+_LOCAL = re.compile(
+    r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
+    r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?P<off>[+-]\d{2}:\d{2})?)?)?)?$"
+)
+
+Precision = Literal["year", "month", "day", "minute"]
+
+
+def _check_url(value: str) -> str:
+    if len(value) > 2048 or not _URL.match(value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+def _check_day(value: str) -> str:
+    if not _DAY.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    date.fromisoformat(value)
+    return value
+
+
+@cache
+def _country_exists(code: str) -> bool:
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
+def _check_country(value: str) -> str:
+    if len(value) != 2 or not value.isupper() or not _country_exists(value):
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (like 'KR')")
+    return value
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    names = zoneinfo.available_timezones()
+    return frozenset(n for n in names if n == "UTC" or ("/" in n and not n.startswith("Etc/")))
+
+
+def _check_zone(value: str) -> str:
+    if value not in _zone_names():
+        raise ValueError(f"{value!r} is not an IANA time zone of a place (like 'Asia/Tokyo')")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_check_url)]
+Day = Annotated[str, AfterValidator(_check_day)]
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+def local_precision(value: str) -> Precision:
+    """Return the precision of a local date-time written in one of the schedule forms."""
+    match = _LOCAL.match(value)
+    if match is None:
+        raise ValueError("must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)")
+    return "minute" if match["H"] else "day" if match["d"] else "month" if match["m"] else "year"
+
+
+def local_fields(value: str) -> tuple[int, int, int, int, int, str | None]:
+    """Split a schedule value into year, month, day, hour, minute (missing parts 1/0) and offset."""
+    match = _LOCAL.match(value)
+    if match is None:
+        raise ValueError(f"not a schedule value: {value!r}")
+    return (
+        int(match["y"]),
+        int(match["m"] or 1),
+        int(match["d"] or 1),
+        int(match["H"] or 0),
+        int(match["M"] or 0),
+        match["off"],
+    )
+
+
+def _check_local(value: str) -> str:
+    local_precision(value)
+    year, month, day, hour, minute, offset = local_fields(value)
+    if not 1 <= month <= 12:
+        raise ValueError(f"month {month} does not exist")
+    try:
+        date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{value} is not a calendar date") from None
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{value}: hour must be 00-23 and minute 00-59")
+    if offset is not None and (int(offset[1:3]) > 18 or int(offset[4:6]) > 59):
+        raise ValueError(f"{value}: offset out of range")
+    return value
+
+
+LocalValue = Annotated[str, AfterValidator(_check_local)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Source(_Model):
+    """Where a fact was reported."""
+
+    url: Url
+    publisher: ShortText | None = None
+    published_on: Day | None = None
+
+
+class Participant(_Model):
+    """A person attending, for a country or an organization."""
+
+    name: ShortText
+    country: CountryCode | None = None
+    organization: ShortText | None = None
+    role: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _country_or_organization(self) -> Participant:
+        if self.country is None and self.organization is None:
+            raise ValueError("a participant needs a country or an organization")
+        return self
+
+
+class Location(_Model):
+    """Where a summit takes place; its zone is the truth for the schedule's wall time."""
+
+    city: ShortText | None = None
+    country: CountryCode
+    venue: ShortText | None = None
+    timezone: ZoneName
+
+
+class Schedule(_Model):
+    """When, in the venue's local wall time; the written form gives the precision."""
+
+    start: LocalValue
+    end: LocalValue | None = None
+
+    @property
+    def precision(self) -> Precision:
+        """Year, month, day or minute."""
+        return local_precision(self.start)
+
+    @model_validator(mode="after")
+    def _end_matches_start(self) -> Schedule:
+        if self.end is None:
+            return self
+        if local_precision(self.end) != self.precision:
+            raise ValueError("end must have the same precision as start")
+        start, end = local_fields(self.start)[:5], local_fields(self.end)[:5]
+        if end < start or (self.precision == "minute" and end == start and self._same_offset()):
+            raise ValueError("end is before start" if end < start else "end equals start")
+        return self
+
+    def _same_offset(self) -> bool:
+        assert self.end is not None
+        return local_fields(self.start)[5] == local_fields(self.end)[5]
+
+
+class _Data(_Model):
+    source: Source | None = None
+    note: LongText | None = None
+
+
+class SummitAnnounced(_Data):
+    """A summit becomes known; creates it."""
+
+    type: Literal["SummitAnnounced"] = "SummitAnnounced"
+    title: ShortText
+    kind: Kind
+    participants: Annotated[list[Participant], Field(min_length=1, max_length=200)]
+    location: Location
+    schedule: Schedule
+    status: Literal["tentative", "confirmed"]
+    description: LongText | None = None
+
+
+class SummitConfirmed(_Data):
+    """A tentative summit is confirmed."""
+
+    type: Literal["SummitConfirmed"] = "SummitConfirmed"
+
+
+class ScheduleRefined(_Data):
+    """A narrower or finer schedule inside the current window."""
+
+    type: Literal["ScheduleRefined"] = "ScheduleRefined"
+    schedule: Schedule
+
+
+class SummitRescheduled(_Data):
+    """Moved in time or place; also reinstates a postponed or cancelled summit."""
+
+    type: Literal["SummitRescheduled"] = "SummitRescheduled"
+    schedule: Schedule | None = None
+    location: Location | None = None
+    reason: LongText | None = None
+
+    @model_validator(mode="after")
+    def _moves_something(self) -> SummitRescheduled:
+        if self.schedule is None and self.location is None:
+            raise ValueError("a reschedule needs a new schedule, a new location, or both")
+        return self
+
+
+class ParticipantsChanged(_Data):
+    """Who attends changed."""
+
+    type: Literal["ParticipantsChanged"] = "ParticipantsChanged"
+    added: Annotated[list[Participant], Field(max_length=200)] = []
+    withdrawn: Annotated[list[Participant], Field(max_length=200)] = []
+
+    @model_validator(mode="after")
+    def _changes_someone(self) -> ParticipantsChanged:
+        if not self.added and not self.withdrawn:
+            raise ValueError("name at least one participant added or withdrawn")
+        return self
+
+
+class SummitPostponed(_Data):
+    """Off, with no new date yet."""
+
+    type: Literal["SummitPostponed"] = "SummitPostponed"
+    reason: LongText | None = None
+
+
+class SummitCancelled(_Data):
+    """Off."""
+
+    type: Literal["SummitCancelled"] = "SummitCancelled"
+    reason: LongText | None = None
+
+
+class SummitCompleted(_Data):
+    """Held; the schedule says what actually happened if it differed."""
+
+    type: Literal["SummitCompleted"] = "SummitCompleted"
+    outcome: LongText | None = None
+    documents: Annotated[list[Url], Field(max_length=100)] | None = None
+    schedule: Schedule | None = None
+
+
+class DetailsAmended(_Data):
+    """Corrects details; a new venue is a change of place."""
+
+    type: Literal["DetailsAmended"] = "DetailsAmended"
+    title: ShortText | None = None
+    kind: Kind | None = None
+    description: LongText | None = None
+    venue: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _amends_something(self) -> DetailsAmended:
+        if (self.title, self.kind, self.description, self.venue) == (None, None, None, None):
+            raise ValueError("amend at least one of title, kind, description, venue")
+        return self
+
+
+class SummitNoted(_Data):
+    """A report that changes nothing by itself, possibly marking the summit disputed."""
+
+    type: Literal["SummitNoted"] = "SummitNoted"
+    note: LongText
+    disputed: bool | None = None
+
+
+class EntryRetracted(_Data):
+    """The entry itself was wrong: it never was a real summit."""
+
+    type: Literal["EntryRetracted"] = "EntryRetracted"
+    reason: LongText
+
+
+Event = Annotated[
+    SummitAnnounced
+    | SummitConfirmed
+    | ScheduleRefined
+    | SummitRescheduled
+    | ParticipantsChanged
+    | SummitPostponed
+    | SummitCancelled
+    | SummitCompleted
+    | DetailsAmended
+    | SummitNoted
+    | EntryRetracted,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: tuple[str, ...] = (
+    "SummitAnnounced",
+    "SummitConfirmed",
+    "ScheduleRefined",
+    "SummitRescheduled",
+    "ParticipantsChanged",
+    "SummitPostponed",
+    "SummitCancelled",
+    "SummitCompleted",
+    "DetailsAmended",
+    "SummitNoted",
+    "EntryRetracted",
+)
+
+
+def validate_event(event_type: str, data: Any) -> Event:
+    """Validate the data of an event of a current-version type; raises pydantic's ValidationError."""
+    if not isinstance(data, dict):
+        return EVENT_ADAPTER.validate_python(data)
+    if "type" in data:
+        raise ValidationError.from_exception_data(
+            "Event", [{"type": "extra_forbidden", "loc": ("type",), "input": data["type"]}]
+        )
+    return EVENT_ADAPTER.validate_python({**data, "type": event_type})
+
+
+def event_data(event: Event) -> dict[str, Any]:
+    """The `data` object of an event as it is stored: JSON types only, unset fields left out."""
+    return event.model_dump(mode="json", exclude_none=True, exclude={"type"})
+
+
+def field_errors(error: ValidationError) -> list[tuple[str, str]]:
+    """(dotted field path, message) for each problem, without the union's type tag."""
+    out = []
+    for item in error.errors(include_url=False):
+        loc = list(item["loc"])
+        if loc and loc[0] in EVENT_TYPES:
+            loc = loc[1:]
+        message = item["msg"].removeprefix("Value error, ")
+        out.append((".".join(str(part) for part in loc) or "data", message))
+    return out

@@ -1,0 +1,169 @@
+"""The EventStore protocol every adapter follows, and the values and errors it speaks in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from events.record import Recorded
+from events.schema import Event, event_data
+from events.upcast import CURRENT_SCHEMA_VERSION, load_event
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """What an imported line says about its own place in the log; checked, never trusted."""
+
+    position: int | None = None
+    version: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event on its way into the log, already validated (build it with `NewEvent.of`)."""
+
+    type: str
+    data: Mapping[str, Any]
+    event: Event
+    event_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    schema_version: int = CURRENT_SCHEMA_VERSION
+    recorded_by: str | None = None
+    recorded_at: str | None = None  # set by imports only; otherwise the store's clock decides
+    claimed: Claimed | None = None
+
+    @classmethod
+    def of(
+        cls,
+        event_type: str,
+        data: Mapping[str, Any],
+        *,
+        schema_version: int = CURRENT_SCHEMA_VERSION,
+        **extra: Any,
+    ) -> NewEvent:
+        """Validate raw event data (upcasting older versions); raises ValidationError or ValueError."""
+        event = load_event(event_type, schema_version, dict(data))
+        return cls(event_type, data, event, schema_version=schema_version, **extra)
+
+    @classmethod
+    def from_event(cls, event: Event, **extra: Any) -> NewEvent:
+        """Wrap an event built in code."""
+        return cls(event.type, event_data(event), event, **extra)
+
+
+@dataclass(frozen=True)
+class Head:
+    """The last record of the log."""
+
+    position: int
+    hash: str
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of re-checking the hash chain."""
+
+    ok: bool
+    checked: int
+    head: Head | None
+    first_bad_position: int | None = None
+    problem: str | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """JSON form, as `GET /api/audit/verify` answers."""
+        out: dict[str, Any] = {
+            "ok": self.ok,
+            "checked": self.checked,
+            "head": None
+            if self.head is None
+            else {"position": self.head.position, "hash": self.head.hash},
+        }
+        if not self.ok:
+            out["first_bad_position"] = self.first_bad_position
+            out["problem"] = self.problem
+        return out
+
+
+class LogError(Exception):
+    """An append the log refuses, for reasons of the log itself (not of the calendar)."""
+
+
+class ConcurrencyError(LogError):
+    """The summit's stream is not at the version the writer expected."""
+
+    def __init__(self, summit_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"{summit_id} is at version {actual}, not {expected}")
+        self.summit_id, self.expected, self.actual = summit_id, expected, actual
+
+
+class EventIdReused(LogError):
+    """An event_id already in the log, sent again with different content."""
+
+
+class ImportRejected(LogError):
+    """An imported line the log cannot take; names the line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line, self.message = line, message
+
+
+class EventStore(Protocol):
+    """An append-only, hash-chained event log."""
+
+    def append(
+        self, summit_id: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> list[Recorded]:
+        """Append in one transaction; events already in the log (same event_id) come back as they are."""
+        ...
+
+    def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
+        """Append a stream of (summit_id, event) in one transaction, all or nothing; returns count added."""
+        ...
+
+    def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
+        """One summit's events in version order."""
+        ...
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
+        """One page of the log after a position."""
+        ...
+
+    def iter_log(
+        self, *, after: int = 0, until_position: int | None = None, until_recorded_at: datetime | None = None
+    ) -> Iterator[Recorded]:
+        """The log from `after` on, up to a position or a recorded time (inclusive), in order."""
+        ...
+
+    def head(self) -> Head | None:
+        """The last record, or None for an empty log."""
+        ...
+
+    def at(self, position: int) -> Recorded | None:
+        """The record at a position."""
+        ...
+
+    def by_event_id(self, event_id: str) -> Recorded | None:
+        """The record with this event_id."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Re-check every hash and link of the chain."""
+        ...
+
+    def add_token(self, name: str, token_hash: str, *, can_write: bool = True) -> None:
+        """Store an API token by its SHA-256 hash (never the token itself)."""
+        ...
+
+    def find_token(self, token_hash: str) -> tuple[str, bool] | None:
+        """(name, can_write) for a token hash, or None."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
