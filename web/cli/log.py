@@ -1,0 +1,5 @@
+"""Placeholder: log commands (being written)."""
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""Placeholder: replay commands (being written)."""
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""Placeholder: serve commands (being written)."""
+
+import click
+
+COMMANDS: list[click.Command] = []

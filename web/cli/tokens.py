@@ -1,0 +1,5 @@
+"""Placeholder: tokens commands (being written)."""
+
+import click
+
+COMMANDS: list[click.Command] = []
