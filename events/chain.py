@@ -11,7 +11,7 @@ from events.store import Head, LogError, NewEvent, VerifyReport
 
 
 def stamp_after(clock: Clock, head: Head | None, requested: str | None = None) -> str:
-    """The recorded_at of the next record: never before the head, an import's never in the future."""
+    """The next recorded_at: never before the head; an imported one never in the future."""
     now = clock()
     if requested is None:
         if head is not None and parse_stamp(head.recorded_at) > now:
@@ -21,7 +21,9 @@ def stamp_after(clock: Clock, head: Head | None, requested: str | None = None) -
     if instant > now:
         raise LogError(f"recorded_at {requested} is in the future")
     if head is not None and instant < parse_stamp(head.recorded_at):
-        raise LogError(f"recorded_at {requested} is before the log's last event ({head.recorded_at})")
+        raise LogError(
+            f"recorded_at {requested} is before the log's last event ({head.recorded_at})"
+        )
     return requested
 
 

@@ -56,7 +56,9 @@ class MemoryEventStore:
                 continue
             version = versions.get(summit_id, len(self._streams.get(summit_id, ()))) + 1
             check_stream_order(summit_id, version, new.type)
-            record = seal(head, summit_id, version, new, stamp_after(self._clock, head, new.recorded_at))
+            record = seal(
+                head, summit_id, version, new, stamp_after(self._clock, head, new.recorded_at)
+            )
             records.append(record)
             ids.add(new.event_id)
             versions[summit_id] = version
@@ -79,7 +81,11 @@ class MemoryEventStore:
         return self._log[max(after, 0) : max(after, 0) + limit]
 
     def iter_log(
-        self, *, after: int = 0, until_position: int | None = None, until_recorded_at: datetime | None = None
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
     ) -> Iterator[Recorded]:
         """The log in order, up to a position or a recorded time."""
         for record in self._log[max(after, 0) :]:

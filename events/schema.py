@@ -340,7 +340,7 @@ EVENT_TYPES: tuple[str, ...] = (
 
 
 def validate_event(event_type: str, data: Any) -> Event:
-    """Validate the data of an event of a current-version type; raises pydantic's ValidationError."""
+    """Validate current-version event data; raises pydantic's ValidationError."""
     if not isinstance(data, dict):
         return EVENT_ADAPTER.validate_python(data)
     if "type" in data:

@@ -45,7 +45,7 @@ class NewEvent:
         schema_version: int = CURRENT_SCHEMA_VERSION,
         **extra: Any,
     ) -> NewEvent:
-        """Validate raw event data (upcasting older versions); raises ValidationError or ValueError."""
+        """Validate raw event data, upcasting older versions; raises ValueError."""
         event = load_event(event_type, schema_version, dict(data))
         return cls(event_type, data, event, schema_version=schema_version, **extra)
 
@@ -119,11 +119,11 @@ class EventStore(Protocol):
     def append(
         self, summit_id: str, events: Sequence[NewEvent], expected_version: int | None = None
     ) -> list[Recorded]:
-        """Append in one transaction; events already in the log (same event_id) come back as they are."""
+        """Append in one transaction; events already in the log come back as stored."""
         ...
 
     def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
-        """Append a stream of (summit_id, event) in one transaction, all or nothing; returns count added."""
+        """Append (summit_id, event) pairs in one transaction, all or nothing; count added."""
         ...
 
     def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
@@ -135,7 +135,11 @@ class EventStore(Protocol):
         ...
 
     def iter_log(
-        self, *, after: int = 0, until_position: int | None = None, until_recorded_at: datetime | None = None
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
     ) -> Iterator[Recorded]:
         """The log from `after` on, up to a position or a recorded time (inclusive), in order."""
         ...

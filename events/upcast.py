@@ -1,4 +1,4 @@
-"""Older schema versions of stored events, upgraded on read by functions keyed by (type, version)."""
+"""Older schema versions of stored events, upgraded on read, keyed by (type, version)."""
 
 from __future__ import annotations
 
