@@ -1,0 +1,362 @@
+"""The embedded EventStore: one SQLite file in WAL mode, every acknowledged append fsynced."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from events.chain import check_stream_order, same_event, seal, stamp_after, verify_chain
+from events.clock import Clock, system_clock
+from events.record import Recorded, canonical_json, format_stamp, parse_stamp
+from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position INTEGER PRIMARY KEY,
+    event_id TEXT NOT NULL UNIQUE,
+    summit_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    recorded_at TEXT NOT NULL,
+    recorded_at_us INTEGER NOT NULL,
+    recorded_by TEXT,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (summit_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_recorded_at ON events (recorded_at_us);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only: no UPDATE'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only: no DELETE'); END;
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    can_write INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+_COLUMNS = (
+    "position, event_id, summit_id, version, type, schema_version,"
+    " recorded_at, recorded_by, data, prev_hash, hash"
+)
+_INSERT = (
+    "INSERT INTO events (position, event_id, summit_id, version, type, schema_version,"
+    " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_CHUNK = 1000
+_loads = json.loads
+_new_record = object.__new__
+
+
+def _micros(stamp: str) -> int:
+    return (parse_stamp(stamp) - _EPOCH) // _MICROSECOND
+
+
+def _record(row: tuple[Any, ...]) -> Recorded:
+    """A Recorded from a row in `_COLUMNS` order, bypassing the frozen dataclass's slow init."""
+    record: Recorded = _new_record(Recorded)
+    record.__dict__.update(
+        position=row[0],
+        event_id=row[1],
+        summit_id=row[2],
+        version=row[3],
+        type=row[4],
+        schema_version=row[5],
+        recorded_at=row[6],
+        recorded_by=row[7],
+        data=_loads(row[8]),
+        prev_hash=row[9],
+        hash=row[10],
+    )
+    return record
+
+
+def _row(record: Recorded) -> tuple[Any, ...]:
+    return (
+        record.position,
+        record.event_id,
+        record.summit_id,
+        record.version,
+        record.type,
+        record.schema_version,
+        record.recorded_at,
+        _micros(record.recorded_at),
+        record.recorded_by,
+        canonical_json(record.data).decode(),
+        record.prev_hash,
+        record.hash,
+    )
+
+
+class SQLiteEventStore:
+    """The log in one SQLite file; writers serialise on `BEGIN IMMEDIATE`, readers never block."""
+
+    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        self._conn = conn
+        conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed (and fsynced) on success, rolled back on any error."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- writing --
+
+    def append(
+        self, summit_id: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> list[Recorded]:
+        """Append in one transaction; resent event_ids come back as stored, nothing appended."""
+        if not events:
+            return []
+        with self._write() as conn:
+            done: dict[str, Recorded] = {}
+            fresh: list[NewEvent] = []
+            for new in events:
+                if new.event_id in done or any(f.event_id == new.event_id for f in fresh):
+                    continue
+                stored = self._known(summit_id, new)
+                if stored is None:
+                    fresh.append(new)
+                else:
+                    done[new.event_id] = stored
+            if fresh:
+                actual = self._version(summit_id)
+                if expected_version is not None and expected_version != actual:
+                    raise ConcurrencyError(summit_id, expected_version, actual)
+                head = self._head()
+                rows = []
+                for version, new in enumerate(fresh, start=actual + 1):
+                    check_stream_order(summit_id, version, new.type)
+                    stamp = stamp_after(self._clock, head, new.recorded_at)
+                    record = seal(head, summit_id, version, new, stamp)
+                    rows.append(_row(record))
+                    done[new.event_id] = record
+                    head = Head(record.position, record.hash, record.recorded_at)
+                conn.executemany(_INSERT, rows)
+        return [done[new.event_id] for new in events]
+
+    def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
+        """Append pairs in one transaction, all or nothing; known events (same content) skipped.
+
+        Each item is checked and sealed before the next one is pulled from `items`, so an
+        error raised here belongs to the item pulled last.
+        """
+        with self._write() as conn:
+            head = self._head()
+            versions: dict[str, int] = {}
+            pending: dict[str, tuple[Any, ...]] = {}
+            added = 0
+            for summit_id, new in items:
+                if new.event_id in pending:
+                    if self._same_pending(pending[new.event_id], summit_id, new):
+                        continue
+                    raise EventIdReused(f"event_id {new.event_id} is already used by another event")
+                if self._known(summit_id, new) is not None:
+                    continue
+                version = versions.get(summit_id)
+                if version is None:
+                    version = self._version(summit_id)
+                version += 1
+                check_stream_order(summit_id, version, new.type)
+                record = seal(
+                    head, summit_id, version, new, stamp_after(self._clock, head, new.recorded_at)
+                )
+                pending[new.event_id] = _row(record)
+                versions[summit_id] = version
+                head = Head(record.position, record.hash, record.recorded_at)
+                added += 1
+                if len(pending) >= _CHUNK:
+                    conn.executemany(_INSERT, pending.values())
+                    pending.clear()
+            conn.executemany(_INSERT, pending.values())
+        return added
+
+    @staticmethod
+    def _same_pending(row: tuple[Any, ...], summit_id: str, new: NewEvent) -> bool:
+        return (row[2], row[4], row[5], _loads(row[9])) == (
+            summit_id,
+            new.type,
+            new.schema_version,
+            dict(new.data),
+        )
+
+    def _known(self, summit_id: str, new: NewEvent) -> Recorded | None:
+        stored = self.by_event_id(new.event_id)
+        if stored is not None and not same_event(stored, summit_id, new):
+            raise EventIdReused(f"event_id {new.event_id} is already used by another event")
+        return stored
+
+    def _version(self, summit_id: str) -> int:
+        row = self._conn.execute(
+            "SELECT max(version) FROM events WHERE summit_id = ?", (summit_id,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def _head(self) -> Head | None:
+        row = self._conn.execute(
+            "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else Head(*row)
+
+    # -- reading --
+
+    def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
+        """One summit's events in version order."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE summit_id = ? AND position <= ?"
+                " ORDER BY version",
+                (summit_id, _upper(until_position)),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
+        """One page of the log after a position."""
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                (max(after, 0), max(limit, 0)),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def iter_log(
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
+    ) -> Iterator[Recorded]:
+        """The log in order, up to a position or a recorded time (inclusive), read in batches."""
+        last = _upper(until_position)
+        if until_recorded_at is not None:
+            last = min(last, self._last_position_at(until_recorded_at))
+        position = max(after, 0)
+        while position < last:
+            with self._lock:
+                rows = self._conn.execute(
+                    f"SELECT {_COLUMNS} FROM events WHERE position > ? AND position <= ?"
+                    " ORDER BY position LIMIT ?",
+                    (position, last, _CHUNK),
+                ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            position = rows[-1][0]
+
+    def _last_position_at(self, instant: datetime) -> int:
+        micros = (instant - _EPOCH) // _MICROSECOND
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT max(position) FROM events WHERE recorded_at_us <= ?", (micros,)
+            ).fetchone()
+        return int(row[0] or 0)
+
+    def head(self) -> Head | None:
+        """The last record, or None for an empty log."""
+        with self._lock:
+            return self._head()
+
+    def at(self, position: int) -> Recorded | None:
+        """The record at a position."""
+        return self._one("position = ?", position)
+
+    def by_event_id(self, event_id: str) -> Recorded | None:
+        """The record with this event_id."""
+        return self._one("event_id = ?", event_id)
+
+    def _one(self, where: str, value: Any) -> Recorded | None:
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE {where}", (value,)
+            ).fetchone()
+        return None if row is None else _record(row)
+
+    def verify(self) -> VerifyReport:
+        """Re-check every hash and link, streaming the table in position order."""
+        broken: list[tuple[int, str]] = []
+
+        def records() -> Iterator[Recorded]:
+            with self._lock:
+                cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
+                try:
+                    while rows := cursor.fetchmany(_CHUNK):
+                        for row in rows:
+                            try:
+                                yield _record(row)
+                            except (ValueError, TypeError) as error:
+                                broken.append((row[0], f"data is not valid JSON: {error}"))
+                                return
+                finally:
+                    cursor.close()
+
+        rows = records()
+        try:
+            report = verify_chain(rows)
+        finally:
+            rows.close()
+        if report.ok and broken:
+            position, problem = broken[0]
+            return VerifyReport(False, report.checked, report.head, position, problem)
+        return report
+
+    # -- tokens --
+
+    def add_token(self, name: str, token_hash: str, *, can_write: bool = True) -> None:
+        """Store an API token by its SHA-256 hash."""
+        created = format_stamp(self._clock())
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT INTO tokens (token_hash, name, can_write, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (token_hash, name, int(can_write), created),
+                )
+        except sqlite3.IntegrityError:
+            raise LogError("token already exists") from None
+
+    def find_token(self, token_hash: str) -> tuple[str, bool] | None:
+        """(name, can_write) of a token, by its hash."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT name, can_write FROM tokens WHERE token_hash = ?", (token_hash,)
+            ).fetchone()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def _upper(until_position: int | None) -> int:
+    return (1 << 62) if until_position is None else until_position
