@@ -1,0 +1,75 @@
+"""The Flask app: feeds, JSON API and pages over one event store (`web:create_app()` for WSGI)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response
+
+from events import Clock, EventStore, open_store, system_clock
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    store: EventStore | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """Build the app: settings from defaults, DIPLOCAL_* variables, then `config`."""
+    from calendar_core.ical import FeedOptions, FeedRenderer
+
+    from web import api, feeds, openapi, pages, problems
+    from web import config as settings_module
+    from web.cache import ResponseCache
+    from web.context import State
+    from web.live import LiveCalendar
+
+    settings = settings_module.from_os(config)
+    clock = clock or system_clock
+    if store is None:
+        db = settings["DB"]
+        if not db:
+            from web.cli import default_db
+
+            db = default_db()
+            os.makedirs(os.path.dirname(db), exist_ok=True)
+        store = open_store(str(db), clock)
+    if settings["DEMO"]:
+        from web.demo import load_demo
+
+        load_demo(store)
+
+    app = Flask(__name__)
+    app.config.from_mapping({f"DIPLOCAL_{k}": v for k, v in settings.items()})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    renderer = FeedRenderer(
+        FeedOptions(
+            name=str(settings["FEED_NAME"]),
+            uid_domain=str(settings["UID_DOMAIN"]),
+            base_url=settings["BASE_URL"],
+        )
+    )
+    state = State(
+        store=store,
+        clock=clock,
+        live=LiveCalendar(store, cache_size=int(settings["VIEW_CACHE_SIZE"])),
+        renderer=renderer,
+        feeds=ResponseCache(int(settings["FEED_CACHE_SIZE"])),
+        settings=settings,
+    )
+    app.extensions["diplocal"] = state
+    for module in (feeds, api, openapi, pages):
+        app.register_blueprint(module.bp)
+    problems.register(app)
+
+    @app.after_request
+    def _worker_header(response: Response) -> Response:
+        response.headers["X-Diplocal-Worker"] = str(os.getpid())
+        return response
+
+    app.wsgi_app = feeds.FeedFastPath(app.wsgi_app, state)  # type: ignore[method-assign]
+    return app

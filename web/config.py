@@ -1,0 +1,46 @@
+"""Settings of the web app: defaults, then DIPLOCAL_* environment variables, then explicit config."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "DB": None,  # None: the CLI's default SQLite file
+    "BASE_URL": None,  # None: derived from each request's host
+    "UID_DOMAIN": "diplocal.example",
+    "DEMO": False,
+    "FEED_NAME": "diplocal: diplomatic summits",
+    "MAX_BODY_BYTES": 1 << 20,
+    "EVENTS_PAGE_LIMIT": 1000,
+    "VIEW_CACHE_SIZE": 8,
+    "FEED_CACHE_SIZE": 256,
+}
+
+ENV = {
+    "DIPLOCAL_DB": "DB",
+    "DIPLOCAL_BASE_URL": "BASE_URL",
+    "DIPLOCAL_UID_DOMAIN": "UID_DOMAIN",
+    "DIPLOCAL_DEMO": "DEMO",
+}
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(config: Mapping[str, Any] | None, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Merge defaults, the environment and explicit config (later wins)."""
+    out = dict(DEFAULTS)
+    for variable, key in ENV.items():
+        if environ.get(variable):
+            value = environ[variable]
+            out[key] = _truthy(value) if key == "DEMO" else value
+    out.update(config or {})
+    return out
+
+
+def from_os(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`load` with the process environment."""
+    return load(config, os.environ)

@@ -1,0 +1,34 @@
+"""What the app shares between requests, kept in `app.extensions["diplocal"]`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from calendar_core.ical import FeedRenderer
+from flask import current_app
+
+from events import Clock, EventStore
+from web.cache import ResponseCache
+from web.live import LiveCalendar
+from web.params import QueryKey
+
+
+@dataclass
+class State:
+    """The store, the clock, the live projection, the renderer and the response caches."""
+
+    store: EventStore
+    clock: Clock
+    live: LiveCalendar
+    renderer: FeedRenderer
+    feeds: ResponseCache
+    settings: dict[str, Any]
+    # raw query string of a live feed request -> its canonical key (for the fast path)
+    fast_queries: dict[str, QueryKey] = field(default_factory=dict)
+
+
+def state() -> State:
+    """The State of the current app."""
+    value: State = current_app.extensions["diplocal"]
+    return value

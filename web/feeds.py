@@ -1,0 +1,111 @@
+"""The iCalendar feeds: `/calendar.ics` (filtered, as of any point) and `/summits/<id>.ics`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from calendar_core.query import select
+from flask import Blueprint, Response, request
+
+from calendar_core.summit import Status
+from web.cache import Rendered
+from web.context import State, state
+from web.params import parse_point, parse_query, query_key, resolve
+from web.problems import Problem
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+bp = Blueprint("feeds", __name__)
+
+FAST_QUERY_LIMIT = 1024
+
+
+def respond(rendered: Rendered, st: State) -> Response:
+    """A 200 with the cached bytes, or a 304 when the request's validators still match."""
+    if rendered.not_modified(
+        request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since"), st.clock()
+    ):
+        return Response(status=304, headers=list(rendered.not_modified_headers))
+    return Response(rendered.body, 200, headers=list(rendered.headers))
+
+
+@bp.get("/calendar.ics")
+def calendar_feed() -> Response:
+    """The whole calendar or a filtered part of it, live or as of a point in the log."""
+    st = state()
+    query = parse_query(request.args)
+    point = parse_point(request.args)
+    key = query_key(query)
+    with st.live.lock:
+        view = resolve(st.live, point)
+        rendered = st.feeds.get((view.position, key))
+        if rendered is None:
+            summits = select(view.calendar, query)
+            body = st.renderer.feed(summits, last_modified=view.last_recorded_at)
+            rendered = Rendered.of(body, view.last_recorded_at)
+            st.feeds.put((view.position, key), rendered)
+    if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:
+        st.fast_queries[request.query_string.decode("latin-1")] = key
+    return respond(rendered, st)
+
+
+@bp.get("/summits/<summit_id>.ics")
+def summit_file(summit_id: str) -> Response:
+    """One summit as a single-event file (no calendar name, so clients add it as an event)."""
+    st = state()
+    with st.live.lock:
+        view = st.live.current()
+        summit = view.calendar.summits.get(summit_id)
+        if summit is None:
+            raise Problem(404, "Not Found", f"no summit {summit_id!r}")
+        if summit.status is Status.RETRACTED:
+            raise Problem(410, "Gone", f"{summit_id} was retracted: it never was a real summit")
+        key = ("single", summit_id, summit.version)
+        rendered = st.feeds.get(key)
+        if rendered is None:
+            rendered = Rendered.of(st.renderer.single(summit), summit.updated_at)
+            st.feeds.put(key, rendered)
+    response = respond(rendered, st)
+    response.headers["Content-Disposition"] = f'inline; filename="{summit_id}.ics"'
+    return response
+
+
+class FeedFastPath:
+    """WSGI middleware answering a repeated live feed request straight from the cache.
+
+    It only serves a response Flask has already rendered for the same raw query string
+    at the log's current head; everything else goes on to the Flask app.
+    """
+
+    def __init__(self, app: WSGIApplication, st: State) -> None:
+        self.app, self.state = app, st
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve from cache or pass on."""
+        if environ.get("PATH_INFO") == "/calendar.ics" and environ["REQUEST_METHOD"] in (
+            "GET",
+            "HEAD",
+        ):
+            key = self.state.fast_queries.get(environ.get("QUERY_STRING", ""))
+            if key is not None:
+                rendered = self.state.feeds.get((self.state.live.head_position(), key))
+                if rendered is not None:
+                    return self._answer(rendered, environ, start_response)
+        return self.app(environ, start_response)
+
+    def _answer(
+        self, rendered: Rendered, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        worker = ("X-Diplocal-Worker", str(os.getpid()))
+        if rendered.not_modified(
+            environ.get("HTTP_IF_NONE_MATCH"),
+            environ.get("HTTP_IF_MODIFIED_SINCE"),
+            self.state.clock(),
+        ):
+            start_response("304 NOT MODIFIED", [*rendered.not_modified_headers, worker])
+            return []
+        start_response("200 OK", [*rendered.headers, worker])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [rendered.body]

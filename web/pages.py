@@ -1,0 +1,222 @@
+"""Server-rendered HTML: the calendar page with subscribe links, and one page per summit."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+import pycountry
+from calendar_core.query import Query, select
+from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
+
+from calendar_core.schedule import AllDay, ScheduleError, Timed, Undated, resolve
+from calendar_core.summit import Status, Summit
+from events import Recorded
+from web.context import state
+from web.params import parse_query
+
+bp = Blueprint("pages", __name__)
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+
+
+@cache
+def zone_choices() -> tuple[str, ...]:
+    """IANA zones of places, sorted, for the time zone select."""
+    names = zoneinfo.available_timezones()
+    return tuple(sorted(n for n in names if "/" in n and not n.startswith(("Etc/", "SystemV/"))))
+
+
+def country_name(code: str) -> str:
+    """A country's common name for an alpha-2 code."""
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A summit as a line of the page: when (in the reader's zone) and what."""
+
+    summit: Summit
+    sort_key: str
+    when: str
+    zone_note: str
+    upcoming: bool
+    dated: bool
+
+
+def _undated_text(schedule_start: str, schedule_end: str | None) -> str:
+    def one(value: str) -> str:
+        if len(value) == 7:
+            return f"{MONTHS[int(value[5:7]) - 1]} {value[:4]}"
+        return value
+
+    text = one(schedule_start)
+    return text if schedule_end in (None, schedule_start) else f"{text} – {one(schedule_end)}"
+
+
+def row(summit: Summit, zone: str | None, now: datetime) -> Row:
+    """Place a summit on the page: its local or chosen-zone time, and upcoming or past."""
+    venue_zone = summit.location.timezone
+    shown_zone = zoneinfo.ZoneInfo(zone or venue_zone)
+    try:
+        when = resolve(summit.schedule, venue_zone)
+    except ScheduleError:
+        when = Undated("unknown")
+    finished = summit.status is Status.COMPLETED
+    if isinstance(when, Timed):
+        start = when.start.astimezone(shown_zone)
+        text = start.strftime("%a %d %b %Y, %H:%M")
+        if when.end is not None:
+            end = when.end.astimezone(shown_zone)
+            same_day = end.date() == start.date()
+            text += " – " + end.strftime("%H:%M" if same_day else "%a %d %b %Y, %H:%M")
+        past = (when.end or when.start) < now
+        return Row(summit, start.isoformat(), text, str(shown_zone), not (past or finished), True)
+    if isinstance(when, AllDay):
+        last = date.fromordinal(when.end_exclusive.toordinal() - 1)
+        text = when.first.strftime("%a %d %b %Y")
+        if last != when.first:
+            text += " – " + last.strftime("%a %d %b %Y")
+        today = now.astimezone(zoneinfo.ZoneInfo(venue_zone)).date()
+        past = when.end_exclusive <= today
+        return Row(
+            summit,
+            when.first.isoformat(),
+            text,
+            "all day, local dates",
+            not (past or finished),
+            True,
+        )
+    text = _undated_text(summit.schedule.start, summit.schedule.end)
+    return Row(summit, summit.schedule.start, text, "date to be set", not finished, False)
+
+
+def feed_urls(base: str, query: Query, name: str) -> dict[str, str]:
+    """Subscribe links for a feed: https, webcal, Google Calendar and Outlook.com."""
+    params = [("country", c) for c in sorted(query.countries)]
+    params += [("kind", k) for k in sorted(query.kinds)]
+    params += [("status", s) for s in sorted(query.statuses)]
+    path = "/calendar.ics" + ("?" + urlencode(params) if params else "")
+    https = base.rstrip("/") + path
+    parts = urlsplit(https)
+    webcal = "webcal://" + parts.netloc + path
+    google = "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=":/?=")
+    outlook = (
+        "https://outlook.live.com/calendar/0/addfromweb?url="
+        + quote(https, safe="")
+        + "&name="
+        + quote(name, safe="")
+    )
+    return {"https": https, "webcal": webcal, "google": google, "outlook": outlook}
+
+
+def _base_url() -> str:
+    configured = state().settings.get("BASE_URL")
+    return str(configured) if configured else request.host_url
+
+
+def _countries(summits: list[Summit]) -> list[tuple[str, str]]:
+    codes = {s.location.country for s in summits}
+    codes |= {p.country for s in summits for p in s.participants if p.country}
+    return sorted(((c, country_name(c)) for c in codes), key=lambda pair: pair[1])
+
+
+@bp.get("/")
+def index() -> str:
+    """Upcoming summits by date, those with no date yet, and past ones; subscribe links."""
+    st = state()
+    query = parse_query(request.args)
+    zone = request.args.get("tz", "").strip() or None
+    zone_error = None
+    if zone is not None and zone != "UTC" and zone not in zone_choices():
+        zone_error, zone = (
+            f"{zone!r} is not a time zone this server knows; showing local times",
+            None,
+        )
+    now = st.clock()
+    with st.live.lock:
+        view = st.live.current()
+        every = select(view.calendar, Query(frozenset(), frozenset(), frozenset()))
+        chosen = select(view.calendar, query)
+    rows = sorted(
+        (row(s, zone, now) for s in chosen), key=lambda r: (r.sort_key, r.summit.summit_id)
+    )
+    name = st.settings["FEED_NAME"]
+    filtered = bool(query.countries or query.kinds or query.statuses)
+    label = ", ".join(country_name(c) for c in sorted(query.countries)) or "filtered"
+    return render_template(
+        "index.html",
+        upcoming=[r for r in rows if r.dated and r.upcoming],
+        undated=[r for r in rows if not r.dated and r.upcoming],
+        past=[r for r in reversed(rows) if not r.upcoming],
+        countries=_countries(every),
+        selected=set(query.countries),
+        zones=zone_choices(),
+        zone=zone,
+        zone_error=zone_error,
+        whole=feed_urls(_base_url(), Query(frozenset(), frozenset(), frozenset()), name),
+        filtered=feed_urls(_base_url(), query, f"{name} ({label})") if filtered else None,
+        filter_label=label,
+        position=view.position,
+    )
+
+
+def _event_summary(record: Recorded) -> str:
+    data: dict[str, Any] = record.data
+    parts = [str(data[key]) for key in ("reason", "note", "outcome") if data.get(key)]
+    schedule = data.get("schedule")
+    if isinstance(schedule, dict):
+        end = schedule.get("end")
+        parts.insert(0, f"schedule {schedule.get('start')}" + (f" to {end}" if end else ""))
+    if data.get("status"):
+        parts.insert(0, f"status {data['status']}")
+    return "; ".join(parts)
+
+
+@bp.get("/summits/<summit_id>")
+def summit_page(summit_id: str) -> Response | tuple[str, int]:
+    """One summit: status, when and where, and its history as a timeline."""
+    st = state()
+    with st.live.lock:
+        summit = st.live.current().calendar.summits.get(summit_id)
+    records = st.store.stream(summit_id)
+    if summit is None:
+        return render_template("missing.html", summit_id=summit_id), 404
+    retracted = summit.status is Status.RETRACTED
+    shown = None if retracted else row(summit, None, st.clock())
+    utc = None if retracted else row(summit, "UTC", st.clock())
+    history = [
+        {
+            "recorded_at": r.recorded_at,
+            "type": r.type,
+            "summary": _event_summary(r),
+            "source": r.data.get("source"),
+            "version": r.version,
+            "position": r.position,
+        }
+        for r in reversed(records)
+    ]
+    page = render_template(
+        "summit.html",
+        summit=summit,
+        retracted=retracted,
+        shown=shown,
+        utc=utc,
+        history=history,
+        country_name=country_name,
+        ics_url=url_for("feeds.summit_file", summit_id=summit_id),
+    )
+    return page, 410 if retracted else 200
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site icon (so browsers do not log a 404)."""
+    return send_from_directory(bp.root_path + "/static", "favicon.svg", mimetype="image/svg+xml")
