@@ -1,4 +1,4 @@
-"""Settings of the web app: defaults, then DIPLOCAL_* environment variables, then explicit config."""
+"""Web app settings: defaults, then DIPLOCAL_* environment variables, then explicit config."""
 
 from __future__ import annotations
 

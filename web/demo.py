@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from calendar_core.demo import demo_lines
 from calendar_core.service import check_import
 
+from calendar_core.demo import demo_lines
 from events import EventStore, NewEvent
 from events.store import Claimed
 

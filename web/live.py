@@ -1,4 +1,4 @@
-"""The calendar each process keeps live: caught up from the log on each request, plus as-of views."""
+"""The calendar each process keeps live, caught up from the log on each request; as-of views."""
 
 from __future__ import annotations
 

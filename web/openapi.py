@@ -67,7 +67,7 @@ def _schemas() -> dict[str, Any]:
             "sequence",
             "created_at",
             "updated_at",
-        ],  # fmt: skip
+        ],
         "properties": {
             "summit_id": {"type": "string"},
             "title": {"type": "string"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -21,7 +21,8 @@ from web.params import parse_query
 
 bp = Blueprint("pages", __name__)
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+MONTHS = "January February March April May June July August September October November December"
+DASH = " \u2013 "  # an en dash between the ends of a range
 
 
 @cache
@@ -54,11 +55,11 @@ class Row:
 def _undated_text(schedule_start: str, schedule_end: str | None) -> str:
     def one(value: str) -> str:
         if len(value) == 7:
-            return f"{MONTHS[int(value[5:7]) - 1]} {value[:4]}"
+            return f"{MONTHS.split()[int(value[5:7]) - 1]} {value[:4]}"
         return value
 
     text = one(schedule_start)
-    return text if schedule_end in (None, schedule_start) else f"{text} – {one(schedule_end)}"
+    return text if schedule_end in (None, schedule_start) else f"{text}{DASH}{one(schedule_end)}"
 
 
 def row(summit: Summit, zone: str | None, now: datetime) -> Row:
@@ -76,14 +77,15 @@ def row(summit: Summit, zone: str | None, now: datetime) -> Row:
         if when.end is not None:
             end = when.end.astimezone(shown_zone)
             same_day = end.date() == start.date()
-            text += " – " + end.strftime("%H:%M" if same_day else "%a %d %b %Y, %H:%M")
+            text += DASH + end.strftime("%H:%M" if same_day else "%a %d %b %Y, %H:%M")
         past = (when.end or when.start) < now
-        return Row(summit, start.isoformat(), text, str(shown_zone), not (past or finished), True)
+        utc_key = when.start.astimezone(UTC).isoformat()
+        return Row(summit, utc_key, text, str(shown_zone), not (past or finished), True)
     if isinstance(when, AllDay):
         last = date.fromordinal(when.end_exclusive.toordinal() - 1)
         text = when.first.strftime("%a %d %b %Y")
         if last != when.first:
-            text += " – " + last.strftime("%a %d %b %Y")
+            text += DASH + last.strftime("%a %d %b %Y")
         today = now.astimezone(zoneinfo.ZoneInfo(venue_zone)).date()
         past = when.end_exclusive <= today
         return Row(

@@ -51,8 +51,8 @@ def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
     click.echo(f"Web page:  {base}/")
     click.echo(f"Feed:      {base}/calendar.ics")
     click.echo(
-        "Subscribe: in Apple Calendar use File > New Calendar Subscription with the feed URL;\n"
-        "           in Google Calendar: Other calendars > From URL; in Outlook.com: Add calendar >\n"
+        "Subscribe: Apple Calendar: File > New Calendar Subscription, paste the feed URL.\n"
+        "           Google Calendar: Other calendars > From URL. Outlook.com: Add calendar >\n"
         "           Subscribe from web. The web page has one-click links for all three."
     )
     db = obj.db

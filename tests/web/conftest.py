@@ -1,0 +1,185 @@
+"""Fixtures for the web tests: a fixed clock, a store with tokens, the app and its client."""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from events import EventStore, FixedClock, open_store
+from web import create_app
+from web.auth import token_hash
+
+WRITE_TOKEN = "write-token-for-tests"
+READ_TOKEN = "read-only-token-for-tests"
+
+ANNOUNCE: dict[str, Any] = {
+    "title": "Korea-Japan summit",
+    "kind": "bilateral_summit",
+    "participants": [
+        {"name": "Lee Jae Myung", "country": "KR", "role": "President"},
+        {"name": "Shigeru Ishiba", "country": "JP", "role": "Prime Minister"},
+    ],
+    "location": {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"},
+    "schedule": {"start": "2025-08-23T16:55", "end": "2025-08-23T18:30"},
+    "status": "tentative",
+    "source": {"url": "https://example.org/news/kr-jp", "publisher": "Example News"},
+}
+
+PARIS: dict[str, Any] = {
+    "title": "France-Germany consultations",
+    "kind": "official_visit",
+    "participants": [
+        {"name": "Emmanuel Macron", "country": "FR"},
+        {"name": "Friedrich Merz", "country": "DE"},
+    ],
+    "location": {"city": "Paris", "country": "FR", "timezone": "Europe/Paris"},
+    "schedule": {"start": "2025-09-10", "end": "2025-09-11"},
+    "status": "confirmed",
+}
+
+
+def announce_data(**changes: Any) -> dict[str, Any]:
+    """A fresh copy of the sample SummitAnnounced data with some fields changed."""
+    data = copy.deepcopy(ANNOUNCE)
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock on 2025-08-01 that moves one minute per reading."""
+    return FixedClock(datetime(2025, 8, 1, 9, 0, tzinfo=UTC), tick=timedelta(minutes=1))
+
+
+@pytest.fixture
+def store(clock: FixedClock, tmp_path: Any) -> Iterator[EventStore]:
+    """A SQLite store in a temp dir, with a write token and a read-only token."""
+    opened = open_store(str(tmp_path / "web.sqlite3"), clock)
+    opened.add_token("desk", token_hash(WRITE_TOKEN))
+    opened.add_token("reader", token_hash(READ_TOKEN), can_write=False)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def app(store: EventStore, clock: FixedClock) -> Flask:
+    """The app over the store, with a fixed base URL."""
+    return create_app(
+        {"BASE_URL": "https://cal.example.org", "UID_DOMAIN": "cal.example.org"},
+        store=store,
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client."""
+    return app.test_client()
+
+
+Poster = Callable[..., Any]
+
+
+@pytest.fixture
+def post(client: FlaskClient) -> Poster:
+    """POST an event with the write token: post(summit_id, type, data, **headers/event_id)."""
+
+    def send(
+        summit_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        token: str | None = WRITE_TOKEN,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        body: dict[str, Any] = {"type": event_type, "data": data}
+        if event_id is not None:
+            body["event_id"] = event_id
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        return client.post(f"/api/summits/{summit_id}/events", json=body, headers=sent)
+
+    return send
+
+
+@pytest.fixture
+def seeded(post: Poster) -> Poster:
+    """Two summits: kr-jp-2025-tokyo (tentative, Asia/Tokyo) and fr-de-2025-paris (all day)."""
+    assert post("kr-jp-2025-tokyo", "SummitAnnounced", announce_data()).status_code == 201
+    assert post("fr-de-2025-paris", "SummitAnnounced", copy.deepcopy(PARIS)).status_code == 201
+    return post
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Poll /healthz until it answers 200; fail if the process dies or time runs out."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            out = process.stdout.read().decode() if process.stdout else ""
+            raise AssertionError(f"server exited with {process.returncode}:\n{out}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)  # polling interval of a bounded readiness loop, not a timing assertion
+    raise AssertionError(f"{url} did not become healthy within {timeout}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server process we started and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def server_env(db: str) -> dict[str, str]:
+    """The environment for a server subprocess using a given database."""
+    env = dict(os.environ)
+    env["DIPLOCAL_DB"] = db
+    env.pop("DIPLOCAL_BASE_URL", None)
+    env.pop("DIPLOCAL_DEMO", None)
+    return env
+
+
+@pytest.fixture
+def helpers() -> Any:
+    """Sample data and server helpers (test modules cannot import conftest)."""
+
+    class Helpers:
+        WRITE_TOKEN = WRITE_TOKEN
+        READ_TOKEN = READ_TOKEN
+        PARIS = PARIS
+        announce_data = staticmethod(announce_data)
+        free_port = staticmethod(free_port)
+        wait_until_healthy = staticmethod(wait_until_healthy)
+        stop = staticmethod(stop)
+        server_env = staticmethod(server_env)
+
+    return Helpers

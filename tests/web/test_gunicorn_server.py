@@ -1,0 +1,115 @@
+"""A real gunicorn with two workers on loopback: conditional GET, and workers agreeing after a write."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from events import open_store
+from web.auth import token_hash
+
+pytestmark = pytest.mark.slow
+
+
+def fetch(
+    url: str, headers: dict[str, str] | None = None, data: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
+    db = str(tmp_path / "served.sqlite3")
+    store = open_store(db)
+    store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    store.close()
+    port = helpers.free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "web:create_app()",
+        ],
+        env=helpers.server_env(db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        helpers.wait_until_healthy(url, process)
+        yield url
+    finally:
+        helpers.stop(process)
+
+
+def post(url: str, summit_id: str, event_type: str, data: dict[str, Any], token: str) -> int:
+    body = json.dumps({"type": event_type, "data": data}).encode()
+    status, _, _ = fetch(
+        f"{url}/api/summits/{summit_id}/events",
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        body,
+    )
+    return status
+
+
+def test_conditional_get_and_two_workers_agree_after_a_write(server: str, helpers: Any) -> None:
+    assert (
+        post(
+            server,
+            "kr-jp-2025-tokyo",
+            "SummitAnnounced",
+            helpers.announce_data(),
+            helpers.WRITE_TOKEN,
+        )
+        == 201
+    )
+    status, headers, body = fetch(server + "/calendar.ics")
+    assert status == 200 and headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert b"kr-jp-2025-tokyo@" in body
+    etag, modified = headers["ETag"], headers["Last-Modified"]
+    assert fetch(server + "/calendar.ics", {"If-None-Match": etag})[0] == 304
+    assert fetch(server + "/calendar.ics", {"If-Modified-Since": modified})[0] == 304
+    stale = format_datetime(parsedate_to_datetime(modified) - timedelta(hours=1), usegmt=True)
+    assert fetch(server + "/calendar.ics", {"If-Modified-Since": stale})[0] == 200
+
+    # warm both workers' caches on the old state, then write through whichever answers
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: fetch(server + "/calendar.ics"), range(16)))
+    assert post(server, "kr-jp-2025-tokyo", "SummitConfirmed", {}, helpers.WRITE_TOKEN) == 201
+
+    seen: dict[str, set[str]] = {}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(25):  # bounded: stop as soon as two workers have answered
+            for status, headers, body in pool.map(
+                lambda _: fetch(server + "/calendar.ics"), range(8)
+            ):
+                assert status == 200
+                assert b"STATUS:CONFIRMED" in body
+                seen.setdefault(headers["X-Diplocal-Worker"], set()).add(headers["ETag"])
+            if len(seen) >= 2:
+                break
+    assert len(seen) >= 2, "only one gunicorn worker answered"
+    etags = set().union(*seen.values())
+    assert len(etags) == 1 and etag not in etags
+    assert datetime.now(UTC) > parsedate_to_datetime(modified)

@@ -1,0 +1,45 @@
+"""`diplocal serve --demo` as a subprocess: it loads the demo log and serves the feed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from calendar_core.demo import demo_lines
+
+pytestmark = pytest.mark.slow
+
+
+def test_serve_demo_serves_the_demo_summits(tmp_path: Path, helpers: Any) -> None:
+    db = str(tmp_path / "demo.sqlite3")
+    port = helpers.free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "diplocal"), "serve", "--demo", "--port", str(port)],
+        env=helpers.server_env(db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        helpers.wait_until_healthy(url, process)
+        with urllib.request.urlopen(url + "/calendar.ics", timeout=10) as response:
+            feed = response.read()
+        with urllib.request.urlopen(url + "/api/summits", timeout=10) as response:
+            listed = json.load(response)
+    finally:
+        helpers.stop(process)
+    printed = process.stdout.read().decode() if process.stdout else ""
+    assert f"{url}/calendar.ics" in printed
+    demo_ids = {json.loads(line)["summit_id"] for line in demo_lines()}
+    assert {s["summit_id"] for s in listed["summits"]} <= demo_ids
+    dated = [s for s in listed["summits"] if s["schedule"]["start"].count("-") >= 2]
+    assert dated, "the demo has summits with a day"
+    for summit in dated:
+        assert f"UID:{summit['summit_id']}@".encode() in feed
+    assert listed["position"] == len(list(demo_lines()))
