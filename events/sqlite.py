@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,7 +305,7 @@ class SQLiteEventStore:
         """Re-check every hash and link, streaming the table in position order."""
         broken: list[tuple[int, str]] = []
 
-        def records() -> Iterator[Recorded]:
+        def records() -> Generator[Recorded, None, None]:
             with self._lock:
                 cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
                 try:

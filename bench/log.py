@@ -1,0 +1,166 @@
+"""Event log speed: SQLiteEventStore next to raw sqlite3 on the same file settings and payload.
+
+Run by hand: `.venv/bin/python bench/log.py [--events N]`. Both sides use WAL, synchronous=FULL and
+the store's own table (same columns, keys and indexes), in fresh files under a temp directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from events import FixedClock, NewEvent, canonical_json
+from events.sqlite import SQLiteEventStore
+
+TARGETS = {"append": 0.8, "import": 0.5, "read": 0.5}
+
+
+def payload(n: int) -> dict[str, Any]:
+    """A SummitAnnounced data object of about 300 bytes of canonical JSON."""
+    return {
+        "title": f"Republic of Korea - Japan summit number {n}",
+        "kind": "bilateral_summit",
+        "participants": [
+            {"name": "Lee Jae-myung", "country": "KR", "role": "President"},
+            {"name": "Ishiba Shigeru", "country": "JP", "role": "Prime Minister"},
+        ],
+        "location": {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"},
+        "schedule": {"start": "2025-08-23T16:55", "end": "2025-08-23T18:30"},
+        "status": "confirmed",
+    }
+
+
+def clock() -> FixedClock:
+    return FixedClock(datetime(2025, 6, 1, tzinfo=UTC), tick=timedelta(microseconds=7))
+
+
+def raw_connect(path: Path) -> sqlite3.Connection:
+    SQLiteEventStore(path, clock()).close()  # same table, indexes and triggers
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+RAW_INSERT = (
+    "INSERT INTO events (position, event_id, summit_id, version, type, schema_version,"
+    " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash)"
+    " VALUES (?, ?, 'summit', ?, 'SummitAnnounced', 1, '2025-06-01T00:00:00Z', 0, NULL, ?,"
+    " '0', '0')"
+)
+
+
+def raw_rows(count: int) -> list[tuple[Any, ...]]:
+    return [
+        (n, str(uuid.uuid4()), n, canonical_json(payload(n)).decode()) for n in range(1, count + 1)
+    ]
+
+
+def timed(run: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def bench_append(folder: Path, count: int) -> tuple[float, float]:
+    """Durable appends, one event per call, vs raw one INSERT per transaction."""
+    rows = raw_rows(count)
+    conn = raw_connect(folder / "raw-append.sqlite3")
+
+    def raw() -> None:
+        for row in rows:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(RAW_INSERT, row)
+            conn.execute("COMMIT")
+
+    raw_s = timed(raw)
+    conn.close()
+    store = SQLiteEventStore(folder / "ours-append.sqlite3", clock())
+    datas = [payload(n) for n in range(count)]
+
+    def ours() -> None:
+        for n, data in enumerate(datas):
+            store.append(f"summit-{n}", [NewEvent.of("SummitAnnounced", data)])
+
+    ours_s = timed(ours)
+    store.close()
+    return count / ours_s, count / raw_s
+
+
+def bench_import(folder: Path, count: int) -> tuple[float, float]:
+    """import_events (validating each event) vs raw executemany, each in one transaction."""
+    rows = raw_rows(count)
+    conn = raw_connect(folder / "raw-import.sqlite3")
+
+    def raw() -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(RAW_INSERT, rows)
+        conn.execute("COMMIT")
+
+    raw_s = timed(raw)
+    conn.close()
+    datas = [payload(n) for n in range(count)]
+    store = SQLiteEventStore(folder / "ours-import.sqlite3", clock())
+
+    def items() -> Iterator[tuple[str, NewEvent]]:
+        for n, data in enumerate(datas):
+            yield f"summit-{n}", NewEvent.of("SummitAnnounced", data)
+
+    ours_s = timed(lambda: store.import_events(items()))
+    store.close()
+    return count / ours_s, count / raw_s
+
+
+def bench_read(folder: Path, count: int) -> tuple[float, float]:
+    """iter_log + `.event` for every record vs raw SELECT + json.loads, on the same file."""
+    path = folder / "ours-import.sqlite3"  # written by bench_import
+    conn = sqlite3.connect(path, isolation_level=None)
+
+    def raw() -> None:
+        for row in conn.execute("SELECT * FROM events ORDER BY position"):
+            json.loads(row[9])
+
+    raw_s = timed(raw)
+    conn.close()
+    store = SQLiteEventStore(path, clock())
+
+    def ours() -> None:
+        for record in store.iter_log():
+            record.event  # noqa: B018 - parse and validate
+
+    ours_s = timed(ours)
+    store.close()
+    return count / ours_s, count / raw_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--appends", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=50_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="diplocal-bench-") as tmp:
+        folder = Path(tmp)
+        results = {
+            "append": bench_append(folder, args.appends),
+            "import": bench_import(folder, args.events),
+            "read": bench_read(folder, args.events),
+        }
+    print(f"{'case':<8}{'ours/s':>12}{'raw/s':>12}{'ratio':>8}{'target':>8}  verdict")
+    for name, (ours, raw) in results.items():
+        ratio, target = ours / raw, TARGETS[name]
+        verdict = "PASS" if ratio >= target else "MISS"
+        print(f"{name:<8}{ours:>12,.0f}{raw:>12,.0f}{ratio:>8.2f}{target:>8.2f}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
