@@ -1,4 +1,4 @@
-"""A real gunicorn with two workers on loopback: conditional GET, and workers agreeing after a write."""
+"""Real gunicorn, two workers, on loopback: conditional GET; workers agree after a write."""
 
 from __future__ import annotations
 
