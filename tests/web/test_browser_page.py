@@ -1,0 +1,126 @@
+"""Headless Chromium on a real server: filter, follow a summit, subscribe links, clean console."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
+    from events import open_store
+    from web.auth import token_hash
+
+    db = str(tmp_path / "browser.sqlite3")
+    store = open_store(db)
+    store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    store.close()
+    port = helpers.free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "web:create_app()",
+        ],
+        env=helpers.server_env(db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        helpers.wait_until_healthy(url, process)
+        for summit_id, data in (
+            ("kr-jp-2030-tokyo", helpers.announce_data(schedule={"start": "2030-08-23T16:55"})),
+            ("fr-de-2030-paris", {**helpers.PARIS, "schedule": {"start": "2030-09-10"}}),
+        ):
+            request = urllib.request.Request(
+                f"{url}/api/summits/{summit_id}/events",
+                data=json.dumps({"type": "SummitAnnounced", "data": data}).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {helpers.WRITE_TOKEN}",
+                },
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                assert response.status == 201
+        yield url
+    finally:
+        helpers.stop(process)
+
+
+def test_the_page_in_a_real_browser(server: str) -> None:
+    assert CHROMIUM.exists(), "Debian's chromium is required for the browser test"
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on(
+                "response",
+                lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+            )
+            page.goto(server + "/")
+            assert page.locator("h1").inner_text() == "Diplomatic summits"
+            assert page.get_by_text("Korea-Japan summit").count() == 1
+
+            page.select_option("#country", "FR")
+            page.get_by_role("button", name="Show").click()
+            page.wait_for_url("**/?country=FR**")
+            assert page.get_by_text("France-Germany consultations").count() == 1
+            assert page.get_by_text("Korea-Japan summit").count() == 0
+            box = page.locator("#subscribe-filtered")
+            host = server.removeprefix("http://")
+            webcal = box.locator('a[data-kind="webcal"]').get_attribute("href")
+            assert webcal == f"webcal://{host}/calendar.ics?country=FR"
+            google = box.locator('a[data-kind="google"]').get_attribute("href") or ""
+            assert google.startswith("https://calendar.google.com/calendar/render?cid=webcal://")
+            outlook = box.locator('a[data-kind="outlook"]').get_attribute("href") or ""
+            assert outlook.startswith(
+                "https://outlook.live.com/calendar/0/addfromweb?url=http%3A%2F%2F"
+            )
+            copied = box.locator('input[data-kind="https"]').input_value()
+            assert copied == f"{server}/calendar.ics?country=FR"
+            page.screenshot(path=str(ARTIFACTS / "web-index.png"), full_page=True)
+
+            page.get_by_role("link", name="France-Germany consultations").click()
+            page.wait_for_url("**/summits/fr-de-2030-paris")
+            assert page.locator("#status").inner_text() == "confirmed"
+            assert page.locator(".timeline li").count() == 1
+            assert "SummitAnnounced" in page.locator(".timeline").inner_text()
+            page.screenshot(path=str(ARTIFACTS / "web-summit.png"), full_page=True)
+
+            ics = page.request.get(server + copied.removeprefix(server))
+            assert ics.status == 200 and b"fr-de-2030-paris@" in ics.body()
+        finally:
+            browser.close()
+    assert problems == []
