@@ -1,0 +1,187 @@
+"""HTTP speed of the cached feed: gunicorn (2 workers) next to nginx serving the same bytes.
+
+Run by hand: `.venv/bin/python bench/http.py [--summits 1000] [--seconds 5]`. Needs wrk and nginx
+(Debian packages wrk, nginx-light). Both servers get `Connection: close` requests from wrk on
+loopback; nginx serves the exact bytes gunicorn produced, as a static file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from events import FixedClock, NewEvent, open_store
+
+ZONES = [("JP", "Asia/Tokyo"), ("FR", "Europe/Paris"), ("US", "America/New_York"),
+         ("BR", "America/Sao_Paulo"), ("IN", "Asia/Kolkata"), ("ZA", "Africa/Johannesburg")]  # fmt: skip
+TARGETS = {"feed vs nginx": 0.7, "304 vs 200": 2.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def announce(n: int) -> dict[str, Any]:
+    country, zone = ZONES[n % len(ZONES)]
+    day = datetime(2026, 1, 1) + timedelta(days=n % 700)
+    minute = n % 3 != 0
+    start = day.strftime("%Y-%m-%dT10:30" if minute else "%Y-%m-%d")
+    end = day.strftime("%Y-%m-%dT12:00" if minute else "%Y-%m-%d")
+    return {
+        "title": f"Bilateral summit number {n}",
+        "kind": "bilateral_summit",
+        "participants": [
+            {"name": "Head of government", "country": country, "role": "Prime Minister"},
+            {"name": "Visiting president", "country": "KR", "role": "President"},
+        ],
+        "location": {"city": "Capital", "country": country, "timezone": zone},
+        "schedule": {"start": start, "end": end},
+        "status": "confirmed" if n % 2 else "tentative",
+        "description": "Talks on trade, security and supply chains.",
+        "source": {"url": f"https://example.org/news/{n}", "publisher": "Example News"},
+    }
+
+
+def seed(db: str, summits: int) -> None:
+    store = open_store(db, FixedClock(datetime(2025, 6, 1, tzinfo=UTC), tick=timedelta(seconds=1)))
+    items = (
+        (f"summit-{n:05d}", NewEvent.of("SummitAnnounced", announce(n))) for n in range(summits)
+    )
+    store.import_events(items)
+    store.close()
+
+
+def wait(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"{url} did not come up")
+
+
+@contextmanager
+def running(command: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait(url, process)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+NGINX_CONF = """
+worker_processes 2;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    keepalive_timeout 0;
+    sendfile on;
+    types {{ text/calendar ics; }}
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {tmp}/www;
+        location / {{ }}
+    }}
+}}
+"""
+
+
+def wrk(url: str, seconds: int, headers: list[str]) -> float:
+    command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "Connection: close"]
+    for header in headers:
+        command += ["-H", header]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"wrk saw {errors[1]} error responses:\n{out}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise SystemExit(out)
+    return float(match[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--summits", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=5)
+    args = parser.parse_args()
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            raise SystemExit(f"{tool} is not installed")
+    tmp = Path(tempfile.mkdtemp(prefix="diplocal-http-"))
+    tmp.chmod(0o755)
+    (tmp / "www").mkdir()
+    db = str(tmp / "bench.sqlite3")
+    seed(db, args.summits)
+
+    env = dict(os.environ, DIPLOCAL_DB=db)
+    app_port, static_port = free_port(), free_port()
+    app_url = f"http://127.0.0.1:{app_port}/calendar.ics"
+    static_url = f"http://127.0.0.1:{static_port}/calendar.ics"
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{app_port}",
+                "--log-level", "warning", "web:create_app()"]  # fmt: skip
+    with running(gunicorn, f"http://127.0.0.1:{app_port}/healthz", env):
+        with urllib.request.urlopen(app_url) as response:
+            body, etag = response.read(), response.headers["ETag"]
+        (tmp / "www" / "calendar.ics").write_bytes(body)
+        (tmp / "www").chmod(0o755)
+        (tmp / "www" / "calendar.ics").chmod(0o644)
+        (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=static_port))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        with running([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], static_url):
+            with urllib.request.urlopen(static_url) as response:
+                assert response.read() == body, "nginx must serve the same bytes"
+            for _ in range(20):  # warm both gunicorn workers' caches
+                urllib.request.urlopen(app_url).read()
+            results = {
+                "nginx static 200": wrk(static_url, args.seconds, []),
+                "gunicorn feed 200": wrk(app_url, args.seconds, []),
+                "gunicorn feed 304": wrk(app_url, args.seconds, [f"If-None-Match: {etag}"]),
+            }
+    shutil.rmtree(tmp, ignore_errors=True)
+    ratios = {
+        "feed vs nginx": results["gunicorn feed 200"] / results["nginx static 200"],
+        "304 vs 200": results["gunicorn feed 304"] / results["gunicorn feed 200"],
+    }
+    print(f"feed: {args.summits} summits, {len(body):,} bytes; wrk -t2 -c16 -d{args.seconds}s, "
+          "Connection: close")  # fmt: skip
+    for name, rate in results.items():
+        print(f"  {name:<20} {rate:>10,.0f} req/s")
+    for name, ratio in ratios.items():
+        verdict = "ok" if ratio >= TARGETS[name] else "BELOW TARGET"
+        print(f"  {name:<20} {ratio:>10.2f}x  (target >= {TARGETS[name]}x: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
