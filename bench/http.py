@@ -25,8 +25,14 @@ from typing import Any
 
 from events import FixedClock, NewEvent, open_store
 
-ZONES = [("JP", "Asia/Tokyo"), ("FR", "Europe/Paris"), ("US", "America/New_York"),
-         ("BR", "America/Sao_Paulo"), ("IN", "Asia/Kolkata"), ("ZA", "Africa/Johannesburg")]  # fmt: skip
+ZONES = [
+    ("JP", "Asia/Tokyo"),
+    ("FR", "Europe/Paris"),
+    ("US", "America/New_York"),
+    ("BR", "America/Sao_Paulo"),
+    ("IN", "Asia/Kolkata"),
+    ("ZA", "Africa/Johannesburg"),
+]
 TARGETS = {"feed vs nginx": 0.7, "304 vs 200": 2.0}
 
 
