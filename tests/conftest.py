@@ -1,0 +1,55 @@
+"""Shared fixtures: a ticking clock, every EventStore adapter, and the event factories."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from events import EventStore, FixedClock
+from events.memory import MemoryEventStore
+from events.sqlite import SQLiteEventStore
+
+TESTS = Path(__file__).resolve().parent
+
+StoreFactory = Callable[[pytest.FixtureRequest, FixedClock], EventStore]
+
+# One line per adapter; the contract suite runs against each.
+STORES: dict[str, StoreFactory] = {
+    "memory": lambda request, clock: MemoryEventStore(clock),
+    "sqlite": lambda request, clock: SQLiteEventStore(
+        request.getfixturevalue("tmp_path") / "log.sqlite3", clock
+    ),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make tests/factories.py importable as `factories` (tests are not a package)."""
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock at 2025-06-01T00:00Z that moves one second per reading."""
+    return FixedClock(datetime(2025, 6, 1, tzinfo=UTC), tick=timedelta(seconds=1))
+
+
+@pytest.fixture(params=list(STORES))
+def store(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[EventStore]:
+    """An empty store of each adapter kind, closed afterwards."""
+    opened = STORES[request.param](request, clock)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def factories() -> ModuleType:
+    """The event factories module (announce, note, confirm, announce_data)."""
+    import factories
+
+    return factories
