@@ -137,8 +137,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: floa
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            out = process.stdout.read().decode() if process.stdout else ""
-            raise AssertionError(f"server exited with {process.returncode}:\n{out}")
+            raise AssertionError(f"server exited with {process.returncode}:\n{stop(process)}")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
                 if response.status == 200:
@@ -148,8 +147,8 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: floa
     raise AssertionError(f"{url} did not become healthy within {timeout}s")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a server process we started and reap it."""
+def stop(process: subprocess.Popen[bytes]) -> str:
+    """Terminate a server process we started, reap it, and return what it printed."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -157,6 +156,10 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    if process.stdout is None:
+        return ""
+    with process.stdout:
+        return process.stdout.read().decode(errors="replace")
 
 
 def server_env(db: str) -> dict[str, str]:

@@ -114,7 +114,7 @@ def test_the_page_in_a_real_browser(server: str) -> None:
 
             page.get_by_role("link", name="France-Germany consultations").click()
             page.wait_for_url("**/summits/fr-de-2030-paris")
-            assert page.locator("#status").inner_text() == "confirmed"
+            assert page.locator("#status").text_content() == "confirmed"
             assert page.locator(".timeline li").count() == 1
             assert "SummitAnnounced" in page.locator(".timeline").inner_text()
             page.screenshot(path=str(ARTIFACTS / "web-summit.png"), full_page=True)

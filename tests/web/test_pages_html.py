@@ -115,5 +115,7 @@ def test_unknown_and_retracted_summit_pages(seeded: Any, client: FlaskClient) ->
 
 
 def test_favicon_and_stylesheet(client: FlaskClient) -> None:
-    assert client.get("/favicon.ico").status_code == 200
-    assert client.get("/static/style.css").status_code == 200
+    for path, mimetype in (("/favicon.ico", "image/svg+xml"), ("/static/style.css", "text/css")):
+        with client.get(path) as response:
+            assert response.status_code == 200 and response.mimetype == mimetype
+            assert response.data

@@ -33,8 +33,7 @@ def test_serve_demo_serves_the_demo_summits(tmp_path: Path, helpers: Any) -> Non
         with urllib.request.urlopen(url + "/api/summits", timeout=10) as response:
             listed = json.load(response)
     finally:
-        helpers.stop(process)
-    printed = process.stdout.read().decode() if process.stdout else ""
+        printed = helpers.stop(process)
     assert f"{url}/calendar.ics" in printed
     demo_ids = {json.loads(line)["summit_id"] for line in demo_lines()}
     assert {s["summit_id"] for s in listed["summits"]} <= demo_ids
