@@ -1,0 +1,157 @@
+"""What only the SQLite store promises: durability, append-only triggers, concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import sqlite3
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import announce, note
+
+from events import FixedClock, open_store
+from events.sqlite import SQLiteEventStore
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def log_worker() -> Iterator[None]:
+    """Put log_worker.py on sys.path (spawned children inherit it) for the writer processes."""
+    sys.path.insert(0, str(HERE))
+    yield
+    sys.path.remove(str(HERE))
+
+
+def test_the_file_and_its_folders_are_created_and_the_log_survives_reopening(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A store opened on a new path creates it; a reopened store sees the same log."""
+    path = tmp_path / "a" / "b" / "log.sqlite3"
+    store = SQLiteEventStore(path, clock)
+    written = store.append("summit-a", [announce(), note()])
+    store.close()
+    again = open_store(f"sqlite:///{path}", clock)
+    assert list(again.iter_log()) == written
+    assert again.verify().ok
+    again.close()
+
+
+def test_the_file_uses_wal_and_full_sync(tmp_path: Path, clock: FixedClock) -> None:
+    """The journal is WAL and each store connection fsyncs every commit."""
+    store = SQLiteEventStore(tmp_path / "log.sqlite3", clock)
+    conn = store._conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    store.close()
+
+
+def test_triggers_refuse_update_and_delete(tmp_path: Path, clock: FixedClock) -> None:
+    """Even raw SQL cannot change or remove an event while the triggers are in place."""
+    path = tmp_path / "log.sqlite3"
+    store = SQLiteEventStore(path, clock)
+    store.append("summit-a", [announce()])
+    store.close()
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE events SET data = '{}' WHERE position = 1")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM events")
+    conn.close()
+    reopened = SQLiteEventStore(path, clock)
+    assert reopened.verify().ok and reopened.verify().checked == 1
+    reopened.close()
+
+
+def test_verify_names_a_row_whose_data_is_no_longer_json(tmp_path: Path, clock: FixedClock) -> None:
+    """A byte change that breaks the stored JSON is reported at its position, not raised."""
+    path = tmp_path / "log.sqlite3"
+    store = SQLiteEventStore(path, clock)
+    store.append("summit-a", [announce(), note(), note("x")])
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET data = substr(data, 2) WHERE position = 2")
+    conn.commit()
+    conn.close()
+    report = store.verify()
+    assert (report.ok, report.first_bad_position, report.checked) == (False, 2, 1)
+    store.close()
+
+
+def test_eight_processes_appending_at_once_serialise_correctly(
+    tmp_path: Path, clock: FixedClock, log_worker: None
+) -> None:
+    """4 writers race on one summit with expected_version, 4 write their own: nothing is lost."""
+    import log_worker as worker
+
+    db = str(tmp_path / "log.sqlite3")
+    store = SQLiteEventStore(db, clock)
+    store.append("shared-summit", [announce()])
+    store.close()
+    per_writer = 200
+    jobs = [("shared" if n < 4 else "own", db, n, per_writer) for n in range(8)]
+    with multiprocessing.get_context("spawn").Pool(8) as pool:
+        results = pool.starmap(worker.write, jobs)
+
+    store = SQLiteEventStore(db, clock)
+    log = list(store.iter_log())
+    assert [r.position for r in log] == list(range(1, len(log) + 1))
+    ids = Counter(r.event_id for r in log)
+    told_ok = [i for result in results for i in result["ok"]]
+    told_conflict = [i for result in results for i in result["conflicted"]]
+    assert len(told_ok) == 8 * per_writer
+    assert all(ids[i] == 1 for i in told_ok)
+    assert not any(i in ids for i in told_conflict)
+    assert len(log) == 1 + len(told_ok)
+    assert told_conflict, "four writers on one summit should have collided at least once"
+    versions: dict[str, list[int]] = {}
+    for record in log:
+        versions.setdefault(record.summit_id, []).append(record.version)
+    assert versions["shared-summit"] == list(range(1, 4 * per_writer + 2))
+    for n in range(4, 8):
+        assert versions[f"own-{n}"] == list(range(1, per_writer + 1))
+    assert store.verify().ok
+    store.close()
+
+
+def test_every_acknowledged_append_survives_sigkill(
+    tmp_path: Path, clock: FixedClock, log_worker: None
+) -> None:
+    """A writer killed at random moments never loses an event it was told was appended."""
+    import log_worker as worker
+
+    db = str(tmp_path / "log.sqlite3")
+    spawn = multiprocessing.get_context("spawn")
+    rng = random.Random(20250601)
+    acked: list[str] = []
+    for _ in range(10):
+        receiver, sender = spawn.Pipe(duplex=False)
+        child = spawn.Process(target=worker.crash, args=(db, sender))
+        child.start()
+        sender.close()
+        wanted = rng.randint(1, 25)
+        for _ in range(wanted):
+            acked.append(receiver.recv())
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        assert child.exitcode == -signal.SIGKILL
+        while receiver.poll():  # acks sent between the last recv and the kill count too
+            try:
+                acked.append(receiver.recv())
+            except EOFError:
+                break
+        receiver.close()
+        store = SQLiteEventStore(db, clock)
+        missing = [i for i in acked if store.by_event_id(i) is None]
+        assert missing == []
+        report = store.verify()
+        assert report.ok, report
+        store.close()
+    assert len(acked) >= 10
