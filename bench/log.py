@@ -25,16 +25,17 @@ TARGETS = {"append": 0.8, "import": 0.5, "read": 0.5}
 
 
 def payload(n: int) -> dict[str, Any]:
-    """A SummitAnnounced data object of about 300 bytes of canonical JSON."""
+    """A SummitAnnounced data object of about 300 bytes of canonical JSON, its times varying."""
+    day = f"{2025 + n % 7}-{1 + n // 7 % 12:02d}-{1 + n // 84 % 28:02d}"
     return {
-        "title": f"Republic of Korea - Japan summit number {n}",
+        "title": f"Korea-Japan summit {n}",
         "kind": "bilateral_summit",
         "participants": [
             {"name": "Lee Jae-myung", "country": "KR", "role": "President"},
             {"name": "Ishiba Shigeru", "country": "JP", "role": "Prime Minister"},
         ],
         "location": {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"},
-        "schedule": {"start": "2025-08-23T16:55", "end": "2025-08-23T18:30"},
+        "schedule": {"start": f"{day}T{n % 23:02d}:{n % 60:02d}", "end": f"{day}T23:{n % 59:02d}"},
         "status": "confirmed",
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 import pycountry
@@ -90,32 +90,35 @@ CountryCode = Annotated[str, AfterValidator(_check_country)]
 ZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
-def local_precision(value: str) -> Precision:
-    """Return the precision of a local date-time written in one of the schedule forms."""
+@lru_cache(maxsize=1 << 16)
+def _split_local(value: str) -> tuple[Precision, tuple[int, int, int, int, int], str | None]:
+    """Precision, (year, month, day, hour, minute) with missing parts 1/0, and the offset."""
     match = _LOCAL.match(value)
     if match is None:
         raise ValueError("must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)")
-    return "minute" if match["H"] else "day" if match["d"] else "month" if match["m"] else "year"
+    year, month, day, hour, minute, offset = match.groups()
+    precision: Precision = "minute" if hour else "day" if day else "month" if month else "year"
+    parts = (int(year), int(month or 1), int(day or 1), int(hour or 0), int(minute or 0))
+    return precision, parts, offset
+
+
+def local_precision(value: str) -> Precision:
+    """Return the precision of a local date-time written in one of the schedule forms."""
+    return _split_local(value)[0]
 
 
 def local_fields(value: str) -> tuple[int, int, int, int, int, str | None]:
     """Split a schedule value into year, month, day, hour, minute (missing parts 1/0) and offset."""
-    match = _LOCAL.match(value)
-    if match is None:
-        raise ValueError(f"not a schedule value: {value!r}")
-    return (
-        int(match["y"]),
-        int(match["m"] or 1),
-        int(match["d"] or 1),
-        int(match["H"] or 0),
-        int(match["M"] or 0),
-        match["off"],
-    )
+    try:
+        _, parts, offset = _split_local(value)
+    except ValueError:
+        raise ValueError(f"not a schedule value: {value!r}") from None
+    return (*parts, offset)
 
 
+@lru_cache(maxsize=1 << 16)
 def _check_local(value: str) -> str:
-    local_precision(value)
-    year, month, day, hour, minute, offset = local_fields(value)
+    _, (year, month, day, hour, minute), offset = _split_local(value)
     if not 1 <= month <= 12:
         raise ValueError(f"month {month} does not exist")
     try:
@@ -183,16 +186,13 @@ class Schedule(_Model):
     def _end_matches_start(self) -> Schedule:
         if self.end is None:
             return self
-        if local_precision(self.end) != self.precision:
+        precision, start, start_offset = _split_local(self.start)
+        end_precision, end, end_offset = _split_local(self.end)
+        if end_precision != precision:
             raise ValueError("end must have the same precision as start")
-        start, end = local_fields(self.start)[:5], local_fields(self.end)[:5]
-        if end < start or (self.precision == "minute" and end == start and self._same_offset()):
+        if end < start or (precision == "minute" and end == start and start_offset == end_offset):
             raise ValueError("end is before start" if end < start else "end equals start")
         return self
-
-    def _same_offset(self) -> bool:
-        assert self.end is not None
-        return local_fields(self.start)[5] == local_fields(self.end)[5]
 
 
 class _Data(_Model):
