@@ -1,0 +1,218 @@
+"""iCalendar output: the subscription feed and single-event files, from cached byte chunks."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import pycountry
+from icalendar import Calendar, Event, vDuration
+
+from calendar_core.schedule import AllDay, Timed, resolve
+from calendar_core.summit import Status, Summit
+from calendar_core.vtimezone import vtimezone_bytes
+from events.record import parse_stamp
+from events.schema import Participant
+
+__all__ = ["DEFAULT_PRODID", "FeedOptions", "FeedRenderer", "render_vevent"]
+
+DEFAULT_PRODID = "-//diplocal//Diplomatic Calendar//EN"
+REFRESH = timedelta(hours=6)
+_END = b"END:VCALENDAR\r\n"
+_STATUS = {
+    Status.TENTATIVE: "TENTATIVE",
+    Status.CONFIRMED: "CONFIRMED",
+    Status.COMPLETED: "CONFIRMED",
+    Status.POSTPONED: "CANCELLED",
+    Status.CANCELLED: "CANCELLED",
+}
+_PREFIX = {Status.POSTPONED: "Postponed: ", Status.CANCELLED: "Cancelled: "}
+
+
+@dataclass(frozen=True)
+class FeedOptions:
+    """What every feed of one deployment shares: its name, UID domain and public base URL."""
+
+    name: str
+    uid_domain: str
+    base_url: str
+    prodid: str = DEFAULT_PRODID
+    description: str = "Summits, state visits and official visits, with their sources"
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One summit's rendered VEVENT and what the feed needs to know about it."""
+
+    body: bytes
+    zone: str | None  # the TZID it references, if any
+    first_year: int
+    last_year: int
+
+
+@lru_cache(maxsize=512)
+def _country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return str(getattr(country, "common_name", None) or country.name) if country else code
+
+
+def _utc(stamp: str) -> datetime:
+    return parse_stamp(stamp).replace(microsecond=0)
+
+
+def _location(summit: Summit) -> str:
+    place = summit.location
+    parts = [place.venue, place.city, _country_name(place.country)]
+    return ", ".join(part for part in parts if part)
+
+
+def _participant(p: Participant) -> str:
+    extra = [x for x in (p.role, p.organization) if x]
+    if p.country:
+        extra.append(_country_name(p.country))
+    return f"{p.name} ({', '.join(extra)})" if extra else p.name
+
+
+def _description(summit: Summit) -> str:
+    """Participants, status, the latest change and where it was reported."""
+    status = summit.status.value + (" (disputed)" if summit.disputed else "")
+    lines = [f"Status: {status}"]
+    if summit.participants:
+        lines.append("Participants: " + "; ".join(_participant(p) for p in summit.participants))
+    change = summit.last_change
+    lines.append(f"Latest change ({change.recorded_at[:10]}): {change.summary}")
+    if change.source is not None:
+        publisher = f"{change.source.publisher}: " if change.source.publisher else ""
+        lines.append(f"Source: {publisher}{change.source.url}")
+    if summit.description:
+        lines += ["", summit.description]
+    if summit.outcome:
+        lines += ["", f"Outcome: {summit.outcome}"]
+    return "\n".join(lines)
+
+
+def _wall_or_utc(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The venue's wall time, or UTC for the second reading of a repeated hour.
+
+    RFC 5545 reads an ambiguous local time with a TZID as its first occurrence, so the
+    later one can only be written in UTC.
+    """
+    local = instant.astimezone(tz)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return local.astimezone(UTC)
+    return local
+
+
+def render_vevent(summit: Summit, options: FeedOptions) -> _Chunk | None:
+    """The VEVENT of one summit, or None when it has no place in a calendar."""
+    if summit.status is Status.RETRACTED:
+        return None
+    zone = summit.location.timezone
+    when = resolve(summit.schedule, zone)
+    event = Event()
+    event.add("UID", f"{summit.summit_id}@{options.uid_domain}")
+    event.add("DTSTAMP", _utc(summit.updated_at))
+    event.add("LAST-MODIFIED", _utc(summit.updated_at))
+    event.add("CREATED", _utc(summit.created_at))
+    event.add("SEQUENCE", summit.sequence)
+    event.add("SUMMARY", _PREFIX.get(summit.status, "") + summit.title)
+    tzid: str | None = None
+    if isinstance(when, Timed):
+        tz = ZoneInfo(zone)
+        start = _wall_or_utc(when.start, tz)
+        event.add("DTSTART", start)
+        end = start if when.end is None else _wall_or_utc(when.end, tz)
+        if when.end is not None:
+            event.add("DTEND", end)
+        tzid, years = zone, (start.year, end.year)
+    elif isinstance(when, AllDay):
+        event.add("DTSTART", when.first)
+        event.add("DTEND", when.end_exclusive)
+        years = (when.first.year, when.end_exclusive.year)
+    else:
+        return None
+    event.add("STATUS", _STATUS[summit.status])
+    event.add("TRANSP", "TRANSPARENT")
+    event.add("LOCATION", _location(summit))
+    event.add("DESCRIPTION", _description(summit))
+    event.add("URL", f"{options.base_url.rstrip('/')}/summits/{summit.summit_id}")
+    return _Chunk(bytes(event.to_ical()), tzid, years[0], years[1])
+
+
+class FeedRenderer:
+    """Renders feeds and single-event files; each VEVENT once per (summit id, version)."""
+
+    def __init__(self, options: FeedOptions, *, cache_size: int = 100_000) -> None:
+        self.options = options
+        self._events: OrderedDict[tuple[str, int], _Chunk | None] = OrderedDict()
+        self._cache_size = cache_size
+        self._headers: dict[tuple[bool, str | None], bytes] = {}
+
+    def _chunk(self, summit: Summit) -> _Chunk | None:
+        key = (summit.summit_id, summit.version)
+        try:
+            chunk = self._events[key]
+        except KeyError:
+            chunk = render_vevent(summit, self.options)
+            self._events[key] = chunk
+            if len(self._events) > self._cache_size:
+                self._events.popitem(last=False)
+        return chunk
+
+    def _header(self, *, feed: bool, last_modified: str | None) -> bytes:
+        key = (feed, last_modified)
+        cached = self._headers.get(key)
+        if cached is not None:
+            return cached
+        cal = Calendar()
+        cal.add("VERSION", "2.0")
+        cal.add("PRODID", self.options.prodid)
+        cal.add("CALSCALE", "GREGORIAN")
+        if feed:
+            cal.add("UID", f"calendar@{self.options.uid_domain}")
+            cal.add("NAME", self.options.name)
+            cal.add("X-WR-CALNAME", self.options.name)
+            cal.add("X-WR-CALDESC", self.options.description)
+            cal.add("REFRESH-INTERVAL", REFRESH, parameters={"VALUE": "DURATION"})
+            cal.add("X-PUBLISHED-TTL", vDuration(REFRESH))
+            if last_modified is not None:
+                cal.add("LAST-MODIFIED", _utc(last_modified))
+        body = bytes(cal.to_ical())
+        assert body.endswith(_END)
+        header = body[: -len(_END)]
+        if len(self._headers) > 1024:
+            self._headers.clear()
+        self._headers[key] = header
+        return header
+
+    def _assemble(self, header: bytes, chunks: list[_Chunk]) -> bytes:
+        zones: dict[str, None] = {}
+        first = min((c.first_year for c in chunks), default=0)
+        last = max((c.last_year for c in chunks), default=0)
+        for chunk in chunks:
+            if chunk.zone is not None:
+                zones[chunk.zone] = None
+        parts = [header]
+        parts += [vtimezone_bytes(zone, first, last + 1) for zone in sorted(zones)]
+        parts += [chunk.body for chunk in chunks]
+        parts.append(_END)
+        return b"".join(parts)
+
+    def feed(self, summits: Sequence[Summit], *, last_modified: str | None) -> bytes:
+        """The subscription feed of these summits, in the order given (undated ones left out)."""
+        chunks = [c for c in map(self._chunk, summits) if c is not None]
+        return self._assemble(self._header(feed=True, last_modified=last_modified), chunks)
+
+    def single(self, summit: Summit) -> bytes:
+        """One summit as an "add to calendar" file: no calendar name, so it opens as an event.
+
+        An undated or retracted summit gives a calendar with no event in it.
+        """
+        chunk = self._chunk(summit)
+        return self._assemble(
+            self._header(feed=False, last_modified=None), [chunk] if chunk is not None else []
+        )
