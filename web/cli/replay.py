@@ -1,5 +1,80 @@
-"""Placeholder: replay commands (being written)."""
+"""`diplocal replay`: the calendar as the log knew it at a recorded time or a position."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
 
 import click
 
-COMMANDS: list[click.Command] = []
+from calendar_core.projection import build
+from calendar_core.query import Query, calendar_json, select
+from web.cli import Context
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def parse_instant(text: str) -> datetime:
+    """An RFC 3339 date-time with Z or any offset, as an aware UTC datetime."""
+    candidate = text.strip()
+    try:
+        if len(candidate) < 20 or candidate[10] not in "Tt ":
+            raise ValueError
+        instant = datetime.fromisoformat(candidate.replace("z", "Z"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an RFC 3339 date-time like 2025-08-13T06:00:00Z"
+        ) from None
+    if instant.tzinfo is None:
+        raise click.BadParameter("needs a UTC offset or Z (like 2025-08-13T06:00:00Z)")
+    return instant.astimezone(UTC)
+
+
+@click.command()
+@click.option("--as-of", "as_of", metavar="T", help="Events recorded at or before T (RFC 3339).")
+@click.option(
+    "--at-position", type=click.IntRange(min=0), metavar="N", help="Events 1..N of the log."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "ics"]),
+    default="json",
+    show_default=True,
+    help="json: as GET /api/summits; ics: as GET /calendar.ics.",
+)
+@click.pass_obj
+def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -> None:
+    """Print the calendar as the log knew it then (now, without --as-of or --at-position)."""
+    if as_of is not None and at_position is not None:
+        raise click.UsageError("give --as-of or --at-position, not both")
+    until = None if as_of is None else parse_instant(as_of)
+    store = ctx.store()
+    if at_position is not None:
+        head = store.head()
+        if at_position > (0 if head is None else head.position):
+            raise click.UsageError(f"--at-position {at_position} is beyond the log's head")
+    calendar = build(store.iter_log(until_position=at_position, until_recorded_at=until))
+    query = Query()
+    if fmt == "json":
+        out = json.dumps(calendar_json(calendar, query), ensure_ascii=False, indent=2)
+        click.echo(out)
+        return
+    from calendar_core.ical import FeedOptions, FeedRenderer
+    from web.config import from_os
+
+    settings = from_os(None)
+    renderer = FeedRenderer(
+        FeedOptions(
+            name=str(settings["FEED_NAME"]),
+            uid_domain=str(settings["UID_DOMAIN"]),
+            base_url=str(settings["BASE_URL"] or DEFAULT_BASE_URL),
+        )
+    )
+    body = renderer.feed(select(calendar, query), last_modified=calendar.last_recorded_at)
+    sys.stdout.buffer.write(body)
+    sys.stdout.buffer.flush()
+
+
+COMMANDS: list[click.Command] = [replay]

@@ -1,0 +1,68 @@
+"""The calendar: every summit after a prefix of the log, kept current by applying records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from calendar_core.summit import Summit, evolve
+from events.record import Recorded
+
+
+class Calendar:
+    """Summits (retracted ones included) as of a log position."""
+
+    def __init__(self) -> None:
+        self.position = 0
+        self.last_recorded_at: str | None = None
+        self.summits: dict[str, Summit] = {}
+
+    def apply(self, records: Iterable[Recorded]) -> set[str]:
+        """Apply the records after `position`, in order; the ids of the summits they changed."""
+        changed: set[str] = set()
+        summits = self.summits
+        position = self.position
+        last = self.last_recorded_at
+        try:
+            for record in records:
+                if record.position <= position:
+                    continue
+                if record.position != position + 1:
+                    raise ValueError(
+                        f"log gap: record {record.position} follows position {position}"
+                    )
+                summit_id = record.summit_id
+                summits[summit_id] = evolve(summits.get(summit_id), record)
+                changed.add(summit_id)
+                position = record.position
+                last = record.recorded_at
+        finally:
+            self.position, self.last_recorded_at = position, last
+        return changed
+
+    def copy(self) -> Calendar:
+        """An independent calendar at the same position (summits are immutable and shared)."""
+        twin = Calendar()
+        twin.position, twin.last_recorded_at = self.position, self.last_recorded_at
+        twin.summits = dict(self.summits)
+        return twin
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Calendar):
+            return NotImplemented
+        return (self.position, self.last_recorded_at, self.summits) == (
+            other.position,
+            other.last_recorded_at,
+            other.summits,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Calendar at position {self.position}: {len(self.summits)} summits>"
+
+
+def build(records: Iterable[Recorded]) -> Calendar:
+    """The calendar after these records (a prefix of the log, from position 1)."""
+    calendar = Calendar()
+    calendar.apply(records)
+    return calendar
