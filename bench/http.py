@@ -7,23 +7,30 @@ loopback; nginx serves the exact bytes gunicorn produced, as a static file.
 
 from __future__ import annotations
 
-import argparse
-import os
-import re
-import shutil
-import socket
-import subprocess
+import os.path
 import sys
-import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from events import FixedClock, NewEvent, open_store
+# This file is named http.py: keep its folder off the import path so that `http` is the stdlib's.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from events import FixedClock, NewEvent, open_store  # noqa: E402
 
 ZONES = [
     ("JP", "Asia/Tokyo"),
@@ -140,7 +147,10 @@ def wrk(url: str, seconds: int, headers: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--summits", type=int, default=1000)
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("gunicorn_args", nargs="*", help="extra gunicorn options (after --)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -155,8 +165,9 @@ def main() -> None:
     app_port, static_port = free_port(), free_port()
     app_url = f"http://127.0.0.1:{app_port}/calendar.ics"
     static_url = f"http://127.0.0.1:{static_port}/calendar.ics"
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{app_port}",
-                "--log-level", "warning", "web:create_app()"]  # fmt: skip
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), *args.gunicorn_args,
+                "-b", f"127.0.0.1:{app_port}", "--log-level", "warning",
+                "web:create_app()"]  # fmt: skip
     with running(gunicorn, f"http://127.0.0.1:{app_port}/healthz", env):
         with urllib.request.urlopen(app_url) as response:
             body, etag = response.read(), response.headers["ETag"]
@@ -170,18 +181,29 @@ def main() -> None:
                 assert response.read() == body, "nginx must serve the same bytes"
             for _ in range(20):  # warm both gunicorn workers' caches
                 urllib.request.urlopen(app_url).read()
-            results = {
-                "nginx static 200": wrk(static_url, args.seconds, []),
-                "gunicorn feed 200": wrk(app_url, args.seconds, []),
-                "gunicorn feed 304": wrk(app_url, args.seconds, [f"If-None-Match: {etag}"]),
-            }
+            rounds: list[dict[str, float]] = []
+            for _ in range(args.rounds):  # interleaved, so that a busy moment hits every side
+                rounds.append(
+                    {
+                        "nginx static 200": wrk(static_url, args.seconds, []),
+                        "gunicorn feed 200": wrk(app_url, args.seconds, []),
+                        "gunicorn feed 304": wrk(app_url, args.seconds, [f"If-None-Match: {etag}"]),
+                    }
+                )
     shutil.rmtree(tmp, ignore_errors=True)
+    results = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
     ratios = {
-        "feed vs nginx": results["gunicorn feed 200"] / results["nginx static 200"],
-        "304 vs 200": results["gunicorn feed 304"] / results["gunicorn feed 200"],
+        "feed vs nginx": statistics.median(
+            r["gunicorn feed 200"] / r["nginx static 200"] for r in rounds
+        ),
+        "304 vs 200": statistics.median(
+            r["gunicorn feed 304"] / r["gunicorn feed 200"] for r in rounds
+        ),
     }
-    print(f"feed: {args.summits} summits, {len(body):,} bytes; wrk -t2 -c16 -d{args.seconds}s, "
-          "Connection: close")  # fmt: skip
+    print(
+        f"feed: {args.summits} summits, {len(body):,} bytes; gunicorn -w {args.workers}; "
+        f"wrk -t2 -c16 -d{args.seconds}s -H 'Connection: close'; median of {args.rounds} rounds"
+    )
     for name, rate in results.items():
         print(f"  {name:<20} {rate:>10,.0f} req/s")
     for name, ratio in ratios.items():

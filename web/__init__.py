@@ -21,7 +21,6 @@ def create_app(
 ) -> Flask:
     """Build the app: settings from defaults, DIPLOCAL_* variables, then `config`."""
     from calendar_core.ical import FeedOptions, FeedRenderer
-
     from web import api, feeds, openapi, pages, problems
     from web import config as settings_module
     from web.cache import ResponseCache
@@ -50,7 +49,7 @@ def create_app(
         FeedOptions(
             name=str(settings["FEED_NAME"]),
             uid_domain=str(settings["UID_DOMAIN"]),
-            base_url=settings["BASE_URL"],
+            base_url=str(settings["BASE_URL"] or settings["FEED_BASE_URL"]),
         )
     )
     state = State(

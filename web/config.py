@@ -8,7 +8,10 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "DB": None,  # None: the CLI's default SQLite file
-    "BASE_URL": None,  # None: derived from each request's host
+    "BASE_URL": None,  # None: pages use each request's host; feeds use FEED_BASE_URL
+    # Feed bytes must not depend on the request (same position and query, same bytes in every
+    # worker), so the links inside the feed need a fixed base when BASE_URL is not set.
+    "FEED_BASE_URL": "http://127.0.0.1:8000",
     "UID_DOMAIN": "diplocal.example",
     "DEMO": False,
     "FEED_NAME": "diplocal: diplomatic summits",

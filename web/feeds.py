@@ -6,9 +6,9 @@ import os
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from calendar_core.query import select
 from flask import Blueprint, Response, request
 
+from calendar_core.query import select
 from calendar_core.summit import Status
 from web.cache import Rendered
 from web.context import State, state

@@ -58,7 +58,7 @@ def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
     db = obj.db
 
     def factory() -> Any:
-        return create_app({"DB": db, "BASE_URL": os.environ.get("DIPLOCAL_BASE_URL")})
+        return create_app({"DB": db, "FEED_BASE_URL": base})
 
     _gunicorn(factory, host, port, workers)
 
