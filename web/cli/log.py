@@ -24,9 +24,10 @@ except ImportError:  # until calendar_core.service exists; the lead removes this
 
     def check_import(  # type: ignore[no-redef,misc,unused-ignore]
         store: EventStore, items: Iterable[tuple[int, str, NewEvent]]
-    ) -> Iterator[tuple[int, str, NewEvent]]:
+    ) -> Iterator[tuple[str, NewEvent]]:
         """Pass lines through unchecked (stand-in for the calendar rules)."""
-        yield from items
+        for _, summit_id, new in items:
+            yield summit_id, new
 
 
 Item = tuple[int, str, NewEvent]
@@ -168,9 +169,15 @@ def import_(file: str) -> None:
             progress = bar.update
         seen, line_no = 0, 0
 
+        def numbered() -> Iterator[Item]:
+            nonlocal line_no
+            for item in read_lines(source, progress):
+                line_no = item[0]
+                yield item
+
         def pairs() -> Iterator[tuple[str, NewEvent]]:
-            nonlocal seen, line_no
-            for line_no, summit_id, new in check_import(store, read_lines(source, progress)):  # noqa: B007
+            nonlocal seen
+            for summit_id, new in check_import(store, numbered()):
                 seen += 1
                 yield summit_id, new
 
