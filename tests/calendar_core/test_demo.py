@@ -136,6 +136,7 @@ def test_passes_the_calendar_rules() -> None:
 @pytest.mark.skipif(not _has("calendar_core.projection"), reason="projection not written yet")
 def test_calendar_shows_the_japan_visit_by_day_until_refined() -> None:
     from calendar_core.projection import build
+    from calendar_core.query import summit_json
 
     store = open_store("memory:", _clock_after_last())
     store.import_events(_items())
@@ -148,6 +149,9 @@ def test_calendar_shows_the_japan_visit_by_day_until_refined() -> None:
     then = build(store.iter_log(until_recorded_at=cut)).summits[visit]
     assert then.schedule.precision == "day"
     assert then.schedule == Schedule(**announced["data"]["schedule"])
+    shown = summit_json(then)
+    assert shown["schedule"] == announced["data"]["schedule"]
+    assert shown["start_utc"] is None and shown["end_utc"] is None
 
     now = build(store.iter_log()).summits[visit]
     assert now.status == "completed"
