@@ -197,7 +197,10 @@ class FeedRenderer:
             if chunk.zone is not None:
                 zones[chunk.zone] = None
         parts = [header]
-        parts += [vtimezone_bytes(zone, first, last + 1) for zone in sorted(zones)]
+        # Whole decades, with a year's margin: the same zone gets the same block in most feeds,
+        # which matters to clients that keep the first VTIMEZONE they saw for a TZID.
+        first, last = (first - 1) // 10 * 10, (last + 1) // 10 * 10 + 9
+        parts += [vtimezone_bytes(zone, first, last) for zone in sorted(zones)]
         parts += [chunk.body for chunk in chunks]
         parts.append(_END)
         return b"".join(parts)

@@ -283,8 +283,11 @@ def vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
             if obs.until is not None:
                 rule["UNTIL"] = obs.until
             sub.add("RRULE", rule)
-        for rdate in obs.rdates:
-            sub.add("RDATE", rdate)
+        if obs.rdates:
+            # DTSTART repeated as an RDATE: RFC 5545 counts it once, and ical.js ignores
+            # DTSTART in an observance that has RDATEs.
+            for rdate in (obs.start, *obs.rdates):
+                sub.add("RDATE", rdate)
         sub.add("TZOFFSETFROM", obs.offset_from)
         sub.add("TZOFFSETTO", obs.offset_to)
         if obs.name:
