@@ -114,7 +114,7 @@ def _resolve(start: str, end: str | None, zone: str) -> When:
     if end is None:
         return Timed(begins, None)
     ends = place(end, zone)
-    if ends <= begins:
+    if ends.astimezone(UTC) <= begins.astimezone(UTC):  # same-zone comparison ignores fold
         raise ScheduleError(f"{end} in {zone} is not after {start}: the end must follow the start")
     return Timed(begins, ends)
 
