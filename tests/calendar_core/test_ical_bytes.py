@@ -1,0 +1,243 @@
+"""The feed at byte level: what lenient parsers let through (CRLF, folding, UTC stamps...)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+import zoneinfo
+from dataclasses import replace
+
+import pytest
+from icalendar import Calendar
+from interop.feedcases import OPTIONS, TRICKY_TITLE, generated_summits, interop_summits, render
+
+from calendar_core import ical
+from calendar_core.ical import FeedRenderer
+from calendar_core.summit import Status
+
+
+@pytest.fixture(scope="module")
+def body() -> bytes:
+    return render(interop_summits() + generated_summits(40))
+
+
+def _unfolded(body: bytes) -> list[str]:
+    return body.decode("utf-8").replace("\r\n ", "").replace("\r\n\t", "").split("\r\n")[:-1]
+
+
+def _events(body: bytes) -> dict[str, list[str]]:
+    """Unfolded content lines of each VEVENT, keyed by UID."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in _unfolded(body):
+        if line == "BEGIN:VEVENT":
+            current = []
+        elif line == "END:VEVENT" and current is not None:
+            uid = next(x for x in current if x.startswith("UID:"))[4:]
+            found[uid] = current
+            current = None
+        elif current is not None:
+            current.append(line)
+    return found
+
+
+def _prop(lines: list[str], name: str) -> str:
+    return next(line for line in lines if re.match(rf"{name}[;:]", line))
+
+
+def test_crlf_only_and_no_bom(body: bytes) -> None:
+    assert not body.startswith(b"\xef\xbb\xbf")
+    assert body.endswith(b"END:VCALENDAR\r\n")
+    assert body.count(b"\n") == body.count(b"\r\n") == body.count(b"\r")
+
+
+def test_lines_fit_75_octets_and_each_decodes_alone(body: bytes) -> None:
+    lines = body.split(b"\r\n")[:-1]
+    assert max(len(line) for line in lines) <= 75
+    for line in lines:
+        line.decode("utf-8")  # raises if a fold split a multi-octet character
+    assert any(len(line) > 70 for line in lines), "nothing long enough to fold was tested"
+    assert sum(1 for line in lines if line.startswith(b" ")) > 10
+
+
+def test_one_calendar_with_its_properties_before_any_component(body: bytes) -> None:
+    lines = _unfolded(body)
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    assert lines.count("BEGIN:VCALENDAR") == 1
+    head = lines[1 : lines.index("BEGIN:VTIMEZONE")]
+    assert {
+        "VERSION:2.0",
+        f"PRODID:{OPTIONS.prodid}",
+        "CALSCALE:GREGORIAN",
+        "X-WR-CALNAME:Summits",
+        "NAME:Summits",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
+        "X-PUBLISHED-TTL:PT6H",
+        "UID:calendar@diplocal.example",
+        "LAST-MODIFIED:20250701T093000Z",
+    } <= set(head)
+    assert any(line.startswith("X-WR-CALDESC:") for line in head)
+    assert all(not line.startswith(("BEGIN:", "END:")) for line in head)
+    assert not any(line.startswith("METHOD") for line in lines)
+
+
+def test_vtimezones_come_first_sorted_by_tzid_and_cover_every_tzid(body: bytes) -> None:
+    lines = _unfolded(body)
+    tzids = [line[5:] for line in lines if line.startswith("TZID:")]
+    assert tzids == sorted(tzids) and len(tzids) == len(set(tzids))
+    last_vtimezone = max(i for i, line in enumerate(lines) if line == "END:VTIMEZONE")
+    assert last_vtimezone < lines.index("BEGIN:VEVENT")
+    used = set(re.findall(r";TZID=([^:;]+)", "\n".join(lines)))
+    assert used == set(tzids)
+    assert Calendar.from_ical(body).get_missing_tzids() == set()
+    names = zoneinfo.available_timezones()
+    assert all(tzid in names and "/" in tzid for tzid in used)  # IANA, never "+09:00"
+
+
+def test_every_stamp_is_utc_and_no_time_floats(body: bytes) -> None:
+    for uid, lines in _events(body).items():
+        for name in ("DTSTAMP", "LAST-MODIFIED", "CREATED"):
+            assert re.fullmatch(rf"{name}:\d{{8}}T\d{{6}}Z", _prop(lines, name)), uid
+        assert _prop(lines, "DTSTAMP")[8:] == _prop(lines, "LAST-MODIFIED")[14:]
+        for line in lines:
+            if line.startswith(("DTSTART", "DTEND")):
+                assert re.fullmatch(
+                    r"DT(START|END)(;VALUE=DATE:\d{8}|;TZID=[A-Za-z_/]+:\d{8}T\d{6}|:\d{8}T\d{6}Z)",
+                    line,
+                ), line
+
+
+def test_all_day_end_is_exclusive(body: bytes) -> None:
+    visit = _events(body)["state-visit-aug@diplocal.example"]
+    assert "DTSTART;VALUE=DATE:20250823" in visit
+    assert "DTEND;VALUE=DATE:20250825" in visit
+    for uid, lines in _events(body).items():
+        start = _prop(lines, "DTSTART")
+        if "VALUE=DATE" in start:
+            assert _prop(lines, "DTEND")[-8:] > start[-8:], uid
+
+
+def test_minute_times_carry_the_venue_zone(body: bytes) -> None:
+    events = _events(body)
+    tokyo = events["tokyo-2025@diplocal.example"]
+    assert "DTSTART;TZID=Asia/Tokyo:20250823T165500" in tokyo
+    assert "DTEND;TZID=Asia/Tokyo:20250823T180000" in tokyo
+    instant = events["ny-after-fallback@diplocal.example"]
+    assert not any(line.startswith("DTEND") for line in instant)
+
+
+def test_the_second_reading_of_a_repeated_hour_is_written_in_utc(body: bytes) -> None:
+    """RFC 5545 reads an ambiguous wall time as its first occurrence; ours is the second."""
+    lines = _events(body)["ny-repeated-hour@diplocal.example"]
+    assert "DTSTART:20251102T063000Z" in lines
+    assert "DTEND;TZID=America/New_York:20251102T030000" in lines
+
+
+def test_text_is_escaped_and_round_trips(body: bytes) -> None:
+    tokyo = _events(body)["tokyo-2025@diplocal.example"]
+    summary = _prop(tokyo, "SUMMARY")
+    assert summary == (
+        "SUMMARY:Lee\u2013Ishiba\\; trade\\, chips \\\\ security\\nday two "
+        "🇰🇷🤝🇯🇵 이재명 대통령 石破茂首相 会談"
+    )
+    parsed = {str(e["UID"]): e for e in Calendar.from_ical(body).walk("VEVENT")}
+    event = parsed["tokyo-2025@diplocal.example"]
+    assert str(event["SUMMARY"]) == TRICKY_TITLE
+    assert "Talks on trade; security, and the \\ path\nSecond line." in str(event["DESCRIPTION"])
+    assert not any("\r" in line or "\n" in line for line in _unfolded(body))
+
+
+def test_status_summary_and_membership() -> None:
+    summits = {s.summit_id: s for s in interop_summits()}
+    events = _events(render(list(summits.values())))
+    assert "month-only@diplocal.example" not in events
+    assert "retracted@diplocal.example" not in events
+    want = {
+        "berlin-spring": ("CANCELLED", "Cancelled: "),
+        "berlin-autumn": ("CANCELLED", "Postponed: "),
+        "ny-after-fallback": ("TENTATIVE", ""),
+        "edmonton-g7": ("CONFIRMED", ""),
+        "tokyo-2025": ("CONFIRMED", ""),
+    }
+    for summit_id, (status, prefix) in want.items():
+        lines = events[f"{summit_id}@diplocal.example"]
+        assert f"STATUS:{status}" in lines
+        assert f"SUMMARY:{prefix}{summits[summit_id].title}" in lines or summit_id == "tokyo-2025"
+        assert f"SEQUENCE:{summits[summit_id].sequence}" in lines
+        assert "TRANSP:TRANSPARENT" in lines
+        assert f"URL:https://diplocal.example/summits/{summit_id}" in lines
+
+
+def test_description_and_location_tell_the_story() -> None:
+    summit = replace(interop_summits()[0], disputed=True, status=Status.CANCELLED)
+    event = Calendar.from_ical(FeedRenderer(OPTIONS).single(summit)).walk("VEVENT")[0]
+    text = str(event["DESCRIPTION"])
+    assert "Status: cancelled (disputed)" in text
+    assert "Lee Jae Myung (President, South Korea)" in text
+    assert "Announced, with a comma, and a; semicolon" in text
+    assert "Yonhap: https://example.org/report" in text
+    assert str(event["LOCATION"]) == "Somewhere, Japan"
+
+
+def test_single_event_file_has_no_calendar_name() -> None:
+    """O7: Outlook opens a file with X-WR-CALNAME as a new calendar, not an event."""
+    body = FeedRenderer(OPTIONS).single(interop_summits()[1])
+    text = body.decode()
+    for name in ("X-WR-CALNAME", "NAME:", "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "METHOD"):
+        assert f"\r\n{name}" not in text
+    assert text.count("BEGIN:VEVENT") == 1
+    assert Calendar.from_ical(body).get_missing_tzids() == set()
+    assert "TZID:America/New_York" in text
+
+
+def test_same_input_same_bytes_and_one_render_per_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    real = ical.render_vevent
+
+    def counting(summit: object, options: object) -> object:
+        calls.append(summit.summit_id)  # type: ignore[attr-defined]
+        return real(summit, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ical, "render_vevent", counting)
+    summits = generated_summits(30)
+    renderer = FeedRenderer(OPTIONS)
+    first = renderer.feed(summits, last_modified="2025-07-01T09:30:00Z")
+    assert len(calls) == 30
+    assert renderer.feed(summits, last_modified="2025-07-01T09:30:00Z") == first
+    assert len(calls) == 30
+    changed = replace(summits[7], version=summits[7].version + 1, title="Renamed", sequence=9)
+    summits[7] = changed
+    after = renderer.feed(summits, last_modified="2025-07-02T00:00:00Z")
+    assert calls[30:] == [changed.summit_id]
+    assert after == FeedRenderer(OPTIONS).feed(summits, last_modified="2025-07-02T00:00:00Z")
+    assert re.search(rb"\r\nSUMMARY:(\w+: )?Renamed\r\n", after) and after != first
+
+
+_SCRIPT = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+from interop.feedcases import generated_summits, interop_summits, render
+print(hashlib.sha256(render(interop_summits() + generated_summits(60))).hexdigest())
+"""
+
+
+def test_bytes_do_not_depend_on_the_hash_seed() -> None:
+    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    digests = set()
+    for seed in ("1", "4242"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run(
+            [sys.executable, "-c", _SCRIPT, tests_dir],
+            capture_output=True,
+            check=True,
+            env=env,
+            timeout=120,
+        )
+        digests.add(out.stdout.strip().decode())
+    here = hashlib.sha256(render(interop_summits() + generated_summits(60))).hexdigest()
+    assert digests == {here}
