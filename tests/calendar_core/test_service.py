@@ -82,7 +82,7 @@ def test_a_concurrent_writer_between_read_and_append_is_caught(store: EventStore
         with pytest.raises(ConcurrencyError):
             handle(store, SID, NewEvent.of("SummitConfirmed", {}))
     finally:
-        del store.stream  # type: ignore[method-assign]
+        del store.stream
     summit = fold(store.stream(SID))
     assert summit is not None and summit.status == "cancelled"
 
