@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
 from events.clock import Clock
-from events.record import ZERO_HASH, Recorded, format_stamp, parse_stamp, record_hash
+from events.record import (
+    ZERO_HASH,
+    Recorded,
+    canonical_json,
+    format_stamp,
+    parse_stamp,
+    record_json,
+)
 from events.store import Head, LogError, NewEvent, VerifyReport
 
 
@@ -39,21 +47,31 @@ def seal(
     head: Head | None, summit_id: str, version: int, new: NewEvent, recorded_at: str
 ) -> Recorded:
     """Build the record that follows `head`, checking what an import line claims about it."""
+    return seal_json(head, summit_id, version, new, recorded_at)[0]
+
+
+def seal_json(
+    head: Head | None, summit_id: str, version: int, new: NewEvent, recorded_at: str
+) -> tuple[Recorded, str]:
+    """`seal`, also returning the canonical JSON of the record's data (for stores keeping text)."""
     position = 1 if head is None else head.position + 1
     prev_hash = ZERO_HASH if head is None else head.hash
-    fields = {
-        "position": position,
-        "event_id": new.event_id,
-        "summit_id": summit_id,
-        "version": version,
-        "type": new.type,
-        "schema_version": new.schema_version,
-        "recorded_at": recorded_at,
-        "recorded_by": new.recorded_by,
-        "data": dict(new.data),
-        "prev_hash": prev_hash,
-    }
-    digest = record_hash(fields)
+    data = dict(new.data)
+    data_json = canonical_json(data).decode()
+    digest = hashlib.sha256(
+        record_json(
+            position=position,
+            event_id=new.event_id,
+            summit_id=summit_id,
+            version=version,
+            type=new.type,
+            schema_version=new.schema_version,
+            recorded_at=recorded_at,
+            recorded_by=new.recorded_by,
+            data_json=data_json,
+            prev_hash=prev_hash,
+        ).encode()
+    ).hexdigest()
     claimed = new.claimed
     if claimed is not None:
         for name, ours, theirs in (
@@ -64,7 +82,20 @@ def seal(
         ):
             if theirs is not None and theirs != ours:
                 raise LogError(f"{name} {theirs!r} does not match the log ({ours!r})")
-    return Recorded(hash=digest, **fields)  # type: ignore[arg-type]
+    record = Recorded(
+        position=position,
+        event_id=new.event_id,
+        summit_id=summit_id,
+        version=version,
+        type=new.type,
+        schema_version=new.schema_version,
+        recorded_at=recorded_at,
+        recorded_by=new.recorded_by,
+        data=data,
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+    return record, data_json
 
 
 def same_event(stored: Recorded, summit_id: str, new: NewEvent) -> bool:

@@ -17,9 +17,12 @@ ZERO_HASH = "0" * 64
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z$")
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(obj: Any) -> bytes:
     """Keys sorted, no insignificant whitespace, UTF-8 with non-ASCII written as is."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL.encode(obj).encode()
 
 
 def record_hash(fields: dict[str, Any]) -> str:
@@ -27,20 +30,65 @@ def record_hash(fields: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(fields)).hexdigest()
 
 
+_text = json.encoder.encode_basestring  # a str as canonical JSON writes it (non-ASCII as is)
+
+
+def record_json(
+    *,
+    position: int,
+    event_id: str,
+    summit_id: str,
+    version: int,
+    type: str,
+    schema_version: int,
+    recorded_at: str,
+    recorded_by: str | None,
+    data_json: str,
+    prev_hash: str,
+) -> str:
+    """Canonical JSON of a record without `hash`, around `data` already in canonical JSON.
+
+    Equal to `canonical_json(fields)`; it saves encoding `data` a second time. Keys in sorted order.
+    """
+    return (
+        f'{{"data":{data_json},"event_id":{_text(event_id)},"position":{position:d},'
+        f'"prev_hash":{_text(prev_hash)},"recorded_at":{_text(recorded_at)},'
+        f'"recorded_by":{"null" if recorded_by is None else _text(recorded_by)},'
+        f'"schema_version":{schema_version:d},"summit_id":{_text(summit_id)},'
+        f'"type":{_text(type)},"version":{version:d}}}'
+    )
+
+
+# Stamps just written are read back at once (the next append compares against the head).
+_PARSED: dict[str, datetime] = {}
+
+
+def _remember(text: str, instant: datetime) -> None:
+    if len(_PARSED) >= 4096:
+        _PARSED.clear()
+    _PARSED[text] = instant
+
+
 def format_stamp(instant: datetime) -> str:
     """Write an aware instant as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` in UTC."""
     if instant.tzinfo is None:
         raise ValueError("a recorded time must be timezone-aware")
     utc = instant.astimezone(UTC)
-    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
+    text = utc.replace(tzinfo=None).isoformat() + "Z"
+    _remember(text, utc)
+    return text
 
 
 def parse_stamp(text: str) -> datetime:
     """Read a `recorded_at` value; only the exact UTC form is accepted."""
+    known = _PARSED.get(text)
+    if known is not None:
+        return known
     if not _STAMP.match(text):
         raise ValueError(f"{text!r} is not a UTC time written YYYY-MM-DDTHH:MM:SS[.ffffff]Z")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    instant = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    _remember(text, instant)
+    return instant
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import zoneinfo
 from datetime import date
@@ -48,12 +49,14 @@ _LOCAL = re.compile(
 Precision = Literal["year", "month", "day", "minute"]
 
 
+@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
 def _check_url(value: str) -> str:
     if len(value) > 2048 or not _URL.match(value):
         raise ValueError("must be an absolute http(s) URL")
     return value
 
 
+@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
 def _check_day(value: str) -> str:
     if not _DAY.match(value):
         raise ValueError("must be a date written YYYY-MM-DD")
@@ -66,6 +69,7 @@ def _country_exists(code: str) -> bool:
     return pycountry.countries.get(alpha_2=code) is not None
 
 
+@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
 def _check_country(value: str) -> str:
     if len(value) != 2 or not value.isupper() or not _country_exists(value):
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (like 'KR')")
@@ -78,6 +82,7 @@ def _zone_names() -> frozenset[str]:
     return frozenset(n for n in names if n == "UTC" or ("/" in n and not n.startswith("Etc/")))
 
 
+@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
 def _check_zone(value: str) -> str:
     if value not in _zone_names():
         raise ValueError(f"{value!r} is not an IANA time zone of a place (like 'Asia/Tokyo')")
@@ -339,6 +344,24 @@ EVENT_TYPES: tuple[str, ...] = (
 )
 
 
+_MODELS: dict[str, type[BaseModel]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        SummitAnnounced,
+        SummitConfirmed,
+        ScheduleRefined,
+        SummitRescheduled,
+        ParticipantsChanged,
+        SummitPostponed,
+        SummitCancelled,
+        SummitCompleted,
+        DetailsAmended,
+        SummitNoted,
+        EntryRetracted,
+    )
+}
+
+
 def validate_event(event_type: str, data: Any) -> Event:
     """Validate current-version event data; raises pydantic's ValidationError."""
     if not isinstance(data, dict):
@@ -347,7 +370,20 @@ def validate_event(event_type: str, data: Any) -> Event:
         raise ValidationError.from_exception_data(
             "Event", [{"type": "extra_forbidden", "loc": ("type",), "input": data["type"]}]
         )
-    return EVENT_ADAPTER.validate_python({**data, "type": event_type})
+    model = _MODELS.get(event_type)
+    if model is None:  # let the union name the unknown tag
+        return EVENT_ADAPTER.validate_python({**data, "type": event_type})
+    event: Event = model.model_validate(data)  # type: ignore[assignment]
+    return event
+
+
+def validate_event_json(event_type: str, text: str | bytes) -> Event:
+    """`validate_event` for data given as JSON text: parsed and validated in one pass."""
+    model = _MODELS.get(event_type)
+    if model is None or ('"type"' in text if isinstance(text, str) else b'"type"' in text):
+        return validate_event(event_type, json.loads(text))
+    event: Event = model.model_validate_json(text)  # type: ignore[assignment]
+    return event
 
 
 def event_data(event: Event) -> dict[str, Any]:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from events.chain import check_stream_order, same_event, seal, stamp_after, verify_chain
+from events.chain import check_stream_order, same_event, seal_json, stamp_after, verify_chain
 from events.clock import Clock, system_clock
-from events.record import Recorded, canonical_json, format_stamp, parse_stamp
+from events.record import Recorded, format_stamp, parse_stamp, record_json
+from events.schema import Event, validate_event_json
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
+from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -49,6 +53,19 @@ _COLUMNS = (
     "position, event_id, summit_id, version, type, schema_version,"
     " recorded_at, recorded_by, data, prev_hash, hash"
 )
+_ATTRIBUTES = (
+    "position",
+    "event_id",
+    "summit_id",
+    "version",
+    "type",
+    "schema_version",
+    "recorded_at",
+    "recorded_by",
+    "_text",
+    "prev_hash",
+    "hash",
+)
 _INSERT = (
     "INSERT INTO events (position, event_id, summit_id, version, type, schema_version,"
     " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash)"
@@ -58,33 +75,73 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CHUNK = 1000
 _loads = json.loads
-_new_record = object.__new__
+_new = object.__new__
 
 
 def _micros(stamp: str) -> int:
+    """Microseconds since the epoch: an integer column that sorts as the instants do."""
     return (parse_stamp(stamp) - _EPOCH) // _MICROSECOND
 
 
+class _Stored(Recorded):
+    """A Recorded read from the file: `data` is decoded, and `event` validated, on first use.
+
+    `event` validates the stored canonical JSON text directly (no dict in between) when the
+    record is of the current schema version. Equal to a Recorded with the same fields.
+    """
+
+    _text: str
+
+    @cached_property
+    def data(self) -> dict[str, Any]:
+        """The event's data object, decoded from the stored JSON."""
+        value: dict[str, Any] = _loads(self._text)
+        return value
+
+    @cached_property
+    def event(self) -> Event:
+        """The event, upcast to the current schema and validated."""
+        text = self.__dict__.get("_text")
+        if text is None or "data" in self.__dict__ or self.schema_version != CURRENT_SCHEMA_VERSION:
+            return load_event(self.type, self.schema_version, self.data)
+        return validate_event_json(self.type, text)
+
+    def computed_hash(self) -> str:
+        """The hash of the record as stored: of its data's stored bytes, not a re-encoding."""
+        text = self.__dict__.get("_text")
+        if text is None or "data" in self.__dict__:
+            return super().computed_hash()
+        return hashlib.sha256(
+            record_json(
+                position=self.position,
+                event_id=self.event_id,
+                summit_id=self.summit_id,
+                version=self.version,
+                type=self.type,
+                schema_version=self.schema_version,
+                recorded_at=self.recorded_at,
+                recorded_by=self.recorded_by,
+                data_json=text,
+                prev_hash=self.prev_hash,
+            ).encode()
+        ).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Recorded):
+            return NotImplemented
+        return self.fields() == other.fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 def _record(row: tuple[Any, ...]) -> Recorded:
-    """A Recorded from a row in `_COLUMNS` order, bypassing the frozen dataclass's slow init."""
-    record: Recorded = _new_record(Recorded)
-    record.__dict__.update(
-        position=row[0],
-        event_id=row[1],
-        summit_id=row[2],
-        version=row[3],
-        type=row[4],
-        schema_version=row[5],
-        recorded_at=row[6],
-        recorded_by=row[7],
-        data=_loads(row[8]),
-        prev_hash=row[9],
-        hash=row[10],
-    )
+    """A record from a row in `_COLUMNS` order, without the frozen dataclass's slow init."""
+    record: _Stored = _new(_Stored)
+    record.__dict__ = dict(zip(_ATTRIBUTES, row, strict=True))
     return record
 
 
-def _row(record: Recorded) -> tuple[Any, ...]:
+def _row(record: Recorded, data_json: str) -> tuple[Any, ...]:
     return (
         record.position,
         record.event_id,
@@ -95,7 +152,7 @@ def _row(record: Recorded) -> tuple[Any, ...]:
         record.recorded_at,
         _micros(record.recorded_at),
         record.recorded_by,
-        canonical_json(record.data).decode(),
+        data_json,
         record.prev_hash,
         record.hash,
     )
@@ -157,8 +214,8 @@ class SQLiteEventStore:
                 for version, new in enumerate(fresh, start=actual + 1):
                     check_stream_order(summit_id, version, new.type)
                     stamp = stamp_after(self._clock, head, new.recorded_at)
-                    record = seal(head, summit_id, version, new, stamp)
-                    rows.append(_row(record))
+                    record, data_json = seal_json(head, summit_id, version, new, stamp)
+                    rows.append(_row(record, data_json))
                     done[new.event_id] = record
                     head = Head(record.position, record.hash, record.recorded_at)
                 conn.executemany(_INSERT, rows)
@@ -187,10 +244,9 @@ class SQLiteEventStore:
                     version = self._version(summit_id)
                 version += 1
                 check_stream_order(summit_id, version, new.type)
-                record = seal(
-                    head, summit_id, version, new, stamp_after(self._clock, head, new.recorded_at)
-                )
-                pending[new.event_id] = _row(record)
+                stamp = stamp_after(self._clock, head, new.recorded_at)
+                record, data_json = seal_json(head, summit_id, version, new, stamp)
+                pending[new.event_id] = _row(record, data_json)
                 versions[summit_id] = version
                 head = Head(record.position, record.hash, record.recorded_at)
                 added += 1
@@ -274,6 +330,8 @@ class SQLiteEventStore:
             position = rows[-1][0]
 
     def _last_position_at(self, instant: datetime) -> int:
+        if instant.tzinfo is None:
+            raise ValueError("until_recorded_at must be timezone-aware")
         micros = (instant - _EPOCH) // _MICROSECOND
         with self._lock:
             row = self._conn.execute(
@@ -302,32 +360,22 @@ class SQLiteEventStore:
         return None if row is None else _record(row)
 
     def verify(self) -> VerifyReport:
-        """Re-check every hash and link, streaming the table in position order."""
-        broken: list[tuple[int, str]] = []
+        """Re-check every hash (over the stored bytes) and link, streaming in position order."""
 
         def records() -> Generator[Recorded, None, None]:
             with self._lock:
                 cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
                 try:
                     while rows := cursor.fetchmany(_CHUNK):
-                        for row in rows:
-                            try:
-                                yield _record(row)
-                            except (ValueError, TypeError) as error:
-                                broken.append((row[0], f"data is not valid JSON: {error}"))
-                                return
+                        yield from map(_record, rows)
                 finally:
                     cursor.close()
 
         rows = records()
         try:
-            report = verify_chain(rows)
+            return verify_chain(rows)
         finally:
             rows.close()
-        if report.ok and broken:
-            position, problem = broken[0]
-            return VerifyReport(False, report.checked, report.head, position, problem)
-        return report
 
     # -- tokens --
 

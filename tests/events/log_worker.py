@@ -26,11 +26,13 @@ def _note(text: str) -> NewEvent:
     return NewEvent.of("SummitNoted", {"note": text}, event_id=str(uuid.uuid4()))
 
 
-def write(mode: str, db: str, writer: int, count: int) -> dict[str, list[str]]:
-    """Run one writer ("shared" or "own"); report the ids it was told were appended or refused."""
+def write(mode: str, db: str, writer: int, count: int, start: Any, results: Any) -> None:
+    """Run one writer ("shared" or "own") once all are ready (the barrier `start`); put on the
+    `results` queue the ids it was told were appended or refused."""
     store = SQLiteEventStore(db, system_clock)
+    start.wait()
     try:
-        return (shared if mode == "shared" else own)(store, writer, count)
+        results.put((writer, (shared if mode == "shared" else own)(store, writer, count)))
     finally:
         store.close()
 

@@ -95,9 +95,21 @@ def test_eight_processes_appending_at_once_serialise_correctly(
     store.append("shared-summit", [announce()])
     store.close()
     per_writer = 200
-    jobs = [("shared" if n < 4 else "own", db, n, per_writer) for n in range(8)]
-    with multiprocessing.get_context("spawn").Pool(8) as pool:
-        results = pool.starmap(worker.write, jobs)
+    spawn = multiprocessing.get_context("spawn")
+    start, queue = spawn.Barrier(8), spawn.Queue()
+    writers = [
+        spawn.Process(
+            target=worker.write,
+            args=("shared" if n < 4 else "own", db, n, per_writer, start, queue),
+        )
+        for n in range(8)
+    ]
+    for process in writers:
+        process.start()
+    results = [queue.get(timeout=120)[1] for _ in writers]
+    for process in writers:
+        process.join()
+        assert process.exitcode == 0
 
     store = SQLiteEventStore(db, clock)
     log = list(store.iter_log())
