@@ -1,0 +1,94 @@
+"""`diplocal replay`: the calendar as of a recorded time or a position, as JSON or iCalendar."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from calendar_core.service import handle
+from events import FixedClock, NewEvent, open_store
+from web.cli import main
+
+ANNOUNCE: dict[str, Any] = {
+    "title": "Korea-Japan summit",
+    "kind": "bilateral_summit",
+    "participants": [{"name": "Lee Jae Myung", "country": "KR"}],
+    "location": {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"},
+    "schedule": {"start": "2025-08-23", "end": "2025-08-24"},
+    "status": "tentative",
+}
+
+
+def run(db: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--db", str(db), "replay", *args])
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """Three events recorded at 06:00Z, 07:00Z and 08:00Z on 2025-08-13."""
+    path = tmp_path / "log.sqlite3"
+    clock = FixedClock(datetime(2025, 8, 13, 6, tzinfo=UTC), tick=timedelta(hours=1))
+    store = open_store(str(path), clock)
+    handle(store, "kr-jp-2025", NewEvent.of("SummitAnnounced", ANNOUNCE))
+    handle(store, "kr-jp-2025", NewEvent.of("SummitConfirmed", {}))
+    handle(
+        store,
+        "kr-jp-2025",
+        NewEvent.of("ScheduleRefined", {"schedule": {"start": "2025-08-23T16:55"}}),
+    )
+    store.close()
+    return path
+
+
+def summits(result: Result) -> tuple[int, list[dict[str, Any]]]:
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    return out["position"], out["summits"]
+
+
+def test_replay_now_shows_the_whole_log(db: Path) -> None:
+    position, [summit] = summits(run(db))
+    assert position == 3
+    assert (summit["status"], summit["start_utc"]) == ("confirmed", "2025-08-23T07:55:00Z")
+
+
+def test_at_position(db: Path) -> None:
+    position, [summit] = summits(run(db, "--at-position", "1"))
+    assert (position, summit["status"], summit["version"]) == (1, "tentative", 1)
+    assert summits(run(db, "--at-position", "0")) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("as_of", "position"),
+    [
+        ("2025-08-13T06:59:59Z", 1),
+        ("2025-08-13T07:00:00Z", 2),  # inclusive
+        ("2025-08-13T16:00:00+09:00", 2),  # 07:00Z written in Tokyo time
+        ("2025-08-13T03:30:00-04:30", 3),  # 08:00Z
+        ("2025-08-13T05:00:00Z", 0),
+    ],
+)
+def test_as_of_any_offset(db: Path, as_of: str, position: int) -> None:
+    assert summits(run(db, "--as-of", as_of))[0] == position
+
+
+def test_both_options_or_a_bad_time_are_usage_errors(db: Path) -> None:
+    assert run(db, "--as-of", "2025-08-13T07:00:00Z", "--at-position", "1").exit_code == 2
+    assert run(db, "--as-of", "2025-08-13 07:00").exit_code == 2
+    assert run(db, "--as-of", "yesterday").exit_code == 2
+    assert run(db, "--at-position", "9").exit_code == 2
+
+
+def test_ics_format(db: Path) -> None:
+    pytest.importorskip("calendar_core.ical")
+    result = run(db, "--at-position", "2", "--format", "ics")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert text.startswith("BEGIN:VCALENDAR")
+    assert "kr-jp-2025@" in text
+    assert "DTSTART;VALUE=DATE:20250823" in text
