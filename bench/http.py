@@ -56,17 +56,16 @@ def announce(n: int) -> dict[str, Any]:
     start = day.strftime("%Y-%m-%dT10:30" if minute else "%Y-%m-%d")
     end = day.strftime("%Y-%m-%dT12:00" if minute else "%Y-%m-%d")
     return {
-        "title": f"Bilateral summit number {n}",
+        "title": f"Summit {n}",
         "kind": "bilateral_summit",
         "participants": [
-            {"name": "Head of government", "country": country, "role": "Prime Minister"},
-            {"name": "Visiting president", "country": "KR", "role": "President"},
+            {"name": "Premier", "country": country, "role": "Prime Minister"},
+            {"name": "President", "country": "KR", "role": "President"},
         ],
         "location": {"city": "Capital", "country": country, "timezone": zone},
         "schedule": {"start": start, "end": end},
         "status": "confirmed" if n % 2 else "tentative",
-        "description": "Talks on trade, security and supply chains.",
-        "source": {"url": f"https://example.org/news/{n}", "publisher": "Example News"},
+        "source": {"url": f"https://example.org/news/{n}"},
     }
 
 
