@@ -20,7 +20,9 @@ __all__ = [
     "vtimezone_bytes",
 ]
 
-_STEP = timedelta(hours=6)  # no zone changes its offset twice within six hours
+# Scan step: no zone in the tz database changes its offset and back within a week (the
+# shortest gaps are Morocco's month-long Ramadan pauses).
+_STEP = timedelta(days=7)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 

@@ -11,11 +11,14 @@ import zoneinfo
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from icalendar import Calendar
+from icalendar.parser.string import _foldline
 from interop.feedcases import OPTIONS, TRICKY_TITLE, generated_summits, interop_summits, render
 
 from calendar_core import ical
-from calendar_core.ical import FeedRenderer
+from calendar_core.ical import FeedRenderer, fold
 from calendar_core.summit import Status
 
 
@@ -241,3 +244,9 @@ def test_bytes_do_not_depend_on_the_hash_seed() -> None:
         digests.add(out.stdout.strip().decode())
     here = hashlib.sha256(render(interop_summits() + generated_summits(60))).hexdigest()
     assert digests == {here}
+
+
+@given(st.text(alphabet=st.sampled_from("ab ;,\\^:é이😀"), max_size=400))
+def test_fast_fold_is_icalendars_fold(line: str) -> None:
+    """The renderer's ASCII fast path folds exactly as icalendar's to_ical would."""
+    assert fold(line) == _foldline(line)
