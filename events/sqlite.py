@@ -6,12 +6,11 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from events.chain import check_stream_order, same_event, seal_json, stamp_after, verify_chain
 from events.clock import Clock, system_clock
@@ -53,6 +52,7 @@ _COLUMNS = (
     "position, event_id, summit_id, version, type, schema_version,"
     " recorded_at, recorded_by, data, prev_hash, hash"
 )
+T = TypeVar("T")
 _ATTRIBUTES = (
     "position",
     "event_id",
@@ -83,6 +83,24 @@ def _micros(stamp: str) -> int:
     return (parse_stamp(stamp) - _EPOCH) // _MICROSECOND
 
 
+class _once(Generic[T]):
+    """`functools.cached_property` without its per-read lock (stores are one thread at a time)."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute, self.name = compute, compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> T: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> T | _once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 class _Stored(Recorded):
     """A Recorded read from the file: `data` is decoded, and `event` validated, on first use.
 
@@ -92,13 +110,13 @@ class _Stored(Recorded):
 
     _text: str
 
-    @cached_property
+    @_once
     def data(self) -> dict[str, Any]:
         """The event's data object, decoded from the stored JSON."""
         value: dict[str, Any] = _loads(self._text)
         return value
 
-    @cached_property
+    @_once
     def event(self) -> Event:
         """The event, upcast to the current schema and validated."""
         text = self.__dict__.get("_text")
@@ -137,7 +155,7 @@ class _Stored(Recorded):
 def _record(row: tuple[Any, ...]) -> Recorded:
     """A record from a row in `_COLUMNS` order, without the frozen dataclass's slow init."""
     record: _Stored = _new(_Stored)
-    record.__dict__ = dict(zip(_ATTRIBUTES, row, strict=True))
+    record.__dict__.update(zip(_ATTRIBUTES, row, strict=True))
     return record
 
 

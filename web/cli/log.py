@@ -26,7 +26,7 @@ except ImportError:  # until calendar_core.service exists; the lead removes this
         store: EventStore, items: Iterable[tuple[int, str, NewEvent]]
     ) -> Iterator[tuple[str, NewEvent]]:
         """Pass lines through unchecked (stand-in for the calendar rules)."""
-        for _, summit_id, new in items:
+        for _line, summit_id, new in items:
             yield summit_id, new
 
 
@@ -176,6 +176,8 @@ def import_(file: str) -> None:
                 yield item
 
         def pairs() -> Iterator[tuple[str, NewEvent]]:
+            # Each pair is checked and stored before the next line is read, so an error from
+            # the store belongs to the line read last.
             nonlocal seen
             for summit_id, new in check_import(store, numbered()):
                 seen += 1
