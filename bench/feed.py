@@ -129,7 +129,8 @@ def full(sizes: list[int], repeat: int) -> None:
         )
         ratio = ours / ref
         print(
-            f"{n:>7} {ours * 1e3:>9.1f} {ref * 1e3:>13.1f} {ratio:>6.2f}  {verdict(ratio, TARGET_FULL)}"
+            f"{n:>7} {ours * 1e3:>9.1f} {ref * 1e3:>13.1f} {ratio:>6.2f}  "
+            + verdict(ratio, TARGET_FULL)
         )
 
 
