@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from calendar_core.query import calendar_json, summit_json
-from calendar_core.rules import Refused, UnknownSummit
-from calendar_core.service import handle
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
+from calendar_core.query import calendar_json, summit_json
+from calendar_core.rules import Refused, UnknownSummit
 from calendar_core.schedule import ScheduleError
+from calendar_core.service import handle
 from calendar_core.summit import Status
 from events import ConcurrencyError, EventIdReused, NewEvent, Recorded
 from events.schema import SUMMIT_ID_PATTERN, field_errors
@@ -72,7 +72,7 @@ def _data_problem(error: ValueError) -> Problem:
 
 def _expected_version(header: str | None) -> int | None:
     """If-Match `"<version>"` as an int (None when absent); 412 when it cannot match."""
-    if header is None:
+    if header is None or header.strip() == "*":
         return None
     match = _VERSION_TAG.match(header)
     if match is None:
@@ -115,7 +115,10 @@ def append_event(summit_id: str) -> Response:
     version = len(st.store.stream(summit_id))
     if version == 0 and submission.type != "SummitAnnounced":
         raise Problem(404, "Not Found", f"no summit {summit_id!r}; announce it first")
-    expected = _expected_version(request.headers.get("If-Match"))
+    if_match = request.headers.get("If-Match")
+    expected = _expected_version(if_match)
+    if version == 0 and if_match is not None:
+        raise Problem(412, "Precondition Failed", f"{summit_id} does not exist yet")
     if expected is not None and expected != version:
         raise Problem(
             412,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, request
@@ -11,19 +12,6 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
-
-# Problem `type` URIs for the errors the API itself defines (relative to the app).
-TYPES = {
-    401: "/problems/unauthorized",
-    403: "/problems/read-only-token",
-    404: "/problems/not-found",
-    409: "/problems/conflict",
-    410: "/problems/retracted",
-    412: "/problems/stale-version",
-    413: "/problems/body-too-large",
-    415: "/problems/not-json",
-    422: "/problems/invalid",
-}
 
 
 class Problem(Exception):
@@ -53,9 +41,10 @@ def problem_body(
     status: int, title: str, detail: str, instance: str, errors: Sequence[tuple[str, str]] = ()
 ) -> dict[str, Any]:
     """The JSON object of a problem."""
+    # RFC 9457 section 4.2.1: with type about:blank, the title is the status's reason phrase.
     body: dict[str, Any] = {
-        "type": TYPES.get(status, PROBLEM_TYPE),
-        "title": title,
+        "type": PROBLEM_TYPE,
+        "title": _phrase(status, title),
         "status": status,
         "detail": detail,
         "instance": instance,
@@ -63,6 +52,13 @@ def problem_body(
     if status == 422 or errors:
         body["errors"] = [{"field": field, "message": message} for field, message in errors]
     return body
+
+
+def _phrase(status: int, fallback: str) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return fallback
 
 
 def problem_response(problem: Problem) -> Response:

@@ -218,3 +218,26 @@ def test_a_retracted_summit_takes_no_more_events(seeded: Any, store: EventStore)
     before = head(store)
     problem(seeded("kr-jp-2025-tokyo", "SummitConfirmed", {}), 409)
     assert head(store) == before
+
+
+def test_if_match_star_needs_an_existing_summit(post: Any, store: EventStore, helpers: Any) -> None:
+    problem(
+        post(
+            "kr-jp-2025-tokyo",
+            "SummitAnnounced",
+            helpers.announce_data(),
+            headers={"If-Match": "*"},
+        ),
+        412,
+    )
+    assert head(store) == 0
+    assert post("kr-jp-2025-tokyo", "SummitAnnounced", helpers.announce_data()).status_code == 201
+    assert (
+        post("kr-jp-2025-tokyo", "SummitConfirmed", {}, headers={"If-Match": "*"}).status_code
+        == 201
+    )
+
+
+def test_problem_titles_are_the_status_phrases(post: Any) -> None:
+    body = problem(post("no-such-summit", "SummitConfirmed", {}, token=None), 401)
+    assert (body["type"], body["title"]) == ("about:blank", "Unauthorized")
