@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import pty
 import sqlite3
 import subprocess
 import sys
@@ -377,3 +379,30 @@ def test_token_add_prints_a_token_and_stores_only_its_hash(tmp_path: Path) -> No
     store.close()
     assert write_token.encode() not in db.read_bytes()
     assert run(db, "token", "add").exit_code == 2
+
+
+def test_a_progress_bar_is_drawn_only_on_a_terminal(db: Path, tmp_path: Path) -> None:
+    """With stderr on a pseudo-terminal the bar reaches 100%; stdout keeps only the summary."""
+    file = tmp_path / "log.jsonl"
+    file.write_text(run(db, "export").output, encoding="utf-8")
+    main_fd, terminal = pty.openpty()
+    child = subprocess.run(
+        [DIPLOCAL, "--db", str(tmp_path / "bar.sqlite3"), "import", str(file)],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        check=False,
+    )
+    os.close(terminal)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(main_fd)
+    assert child.returncode == 0
+    assert child.stdout == b"imported 5 events (skipped 0 already in the log)\n"
+    assert b"importing" in drawn and b"100%" in drawn

@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -149,6 +149,23 @@ def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Itera
         yield line_no, summit_id, new
 
 
+@contextmanager
+def _progress_bar(total: int) -> Iterator[Callable[[int], None]]:
+    """A bar on stderr fed with byte counts, redrawn about once per MiB rather than per line."""
+    pending = 0
+    with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+
+        def advance(size: int) -> None:
+            nonlocal pending
+            pending += size
+            if pending >= 1 << 20:
+                bar.update(pending)
+                pending = 0
+
+        yield advance
+        bar.update(pending)
+
+
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 def import_(file: str) -> None:
@@ -161,12 +178,7 @@ def import_(file: str) -> None:
             source = stack.enter_context(open(file, "rb"))
         progress: Callable[[int], None] = lambda size: None  # noqa: E731
         if file != "-" and sys.stderr.isatty():
-            bar = stack.enter_context(
-                click.progressbar(
-                    length=Path(file).stat().st_size, label="importing", file=sys.stderr
-                )
-            )
-            progress = bar.update
+            progress = stack.enter_context(_progress_bar(Path(file).stat().st_size))
         seen, line_no = 0, 0
 
         def numbered() -> Iterator[Item]:
