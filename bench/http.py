@@ -143,6 +143,39 @@ def wrk(url: str, seconds: int, headers: list[str]) -> float:
     return float(match[1])
 
 
+def in_process(db: str, repeat: int = 2000) -> dict[str, float]:
+    """Microseconds per cached feed request inside one process (no server, no socket)."""
+    from web import create_app
+
+    app = create_app({"DB": db})
+    client = app.test_client()
+    head = client.get("/healthz").get_json()["position"]
+    client.get("/calendar.ics")
+    client.get(f"/calendar.ics?at_position={head}")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/calendar.ics",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "bench",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+    }
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        assert status.startswith("200")
+
+    started = time.perf_counter()
+    for _ in range(repeat):
+        app.wsgi_app(environ, start_response)
+    fast = (time.perf_counter() - started) / repeat * 1e6
+    started = time.perf_counter()
+    for _ in range(repeat // 10):
+        client.get(f"/calendar.ics?at_position={head}")
+    flask = (time.perf_counter() - started) / (repeat // 10) * 1e6
+    app.extensions["diplocal"].store.close()
+    return {"cached feed, WSGI fast path": fast, "cached feed through Flask": flask}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--summits", type=int, default=1000)
@@ -189,7 +222,6 @@ def main() -> None:
                         "gunicorn feed 304": wrk(app_url, args.seconds, [f"If-None-Match: {etag}"]),
                     }
                 )
-    shutil.rmtree(tmp, ignore_errors=True)
     results = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
     ratios = {
         "feed vs nginx": statistics.median(
@@ -205,9 +237,12 @@ def main() -> None:
     )
     for name, rate in results.items():
         print(f"  {name:<20} {rate:>10,.0f} req/s")
+    for name, micros in in_process(db).items():
+        print(f"  {name:<28} {micros:>8,.0f} us/request in process")
     for name, ratio in ratios.items():
         verdict = "ok" if ratio >= TARGETS[name] else "BELOW TARGET"
         print(f"  {name:<20} {ratio:>10.2f}x  (target >= {TARGETS[name]}x: {verdict})")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
