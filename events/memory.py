@@ -33,10 +33,25 @@ class MemoryEventStore:
         return [self._ids[new.event_id] for new in events]
 
     def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
-        """All or nothing."""
-        records = self._seal_all(items, skip_known=True)
-        self._commit(records)
-        return len(records)
+        """All or nothing; reads made during the import already see its earlier items."""
+        mark = len(self._log)
+        try:
+            for summit_id, new in items:
+                if self._known(summit_id, new) is None:
+                    self._commit(self._seal_all([(summit_id, new)]))
+        except BaseException:
+            self._rollback(mark)
+            raise
+        return len(self._log) - mark
+
+    def _rollback(self, mark: int) -> None:
+        for record in reversed(self._log[mark:]):
+            stream = self._streams[record.summit_id]
+            stream.pop()
+            if not stream:
+                del self._streams[record.summit_id]
+            del self._ids[record.event_id]
+        del self._log[mark:]
 
     def _known(self, summit_id: str, new: NewEvent) -> Recorded | None:
         stored = self._ids.get(new.event_id)

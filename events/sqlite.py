@@ -189,6 +189,7 @@ class SQLiteEventStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         self._conn = conn
+        self._pending: dict[str, tuple[Any, ...]] | None = None
         conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
 
     @contextmanager
@@ -200,9 +201,20 @@ class SQLiteEventStore:
             try:
                 yield conn
             except BaseException:
+                self._pending = None
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """The connection for a read; inside an import, its rows so far are written first."""
+        with self._lock:
+            pending = self._pending
+            if pending:
+                self._conn.executemany(_INSERT, pending.values())
+                pending.clear()
+            yield self._conn
 
     # -- writing --
 
@@ -249,6 +261,7 @@ class SQLiteEventStore:
             head = self._head()
             versions: dict[str, int] = {}
             pending: dict[str, tuple[Any, ...]] = {}
+            self._pending = pending  # reads made meanwhile (by the caller's checks) see these
             added = 0
             for summit_id, new in items:
                 if new.event_id in pending:
@@ -272,6 +285,7 @@ class SQLiteEventStore:
                     conn.executemany(_INSERT, pending.values())
                     pending.clear()
             conn.executemany(_INSERT, pending.values())
+            self._pending = None
         return added
 
     @staticmethod
@@ -284,7 +298,7 @@ class SQLiteEventStore:
         )
 
     def _known(self, summit_id: str, new: NewEvent) -> Recorded | None:
-        stored = self.by_event_id(new.event_id)
+        stored = self._select_one("event_id = ?", new.event_id)
         if stored is not None and not same_event(stored, summit_id, new):
             raise EventIdReused(f"event_id {new.event_id} is already used by another event")
         return stored
@@ -305,7 +319,7 @@ class SQLiteEventStore:
 
     def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
         """One summit's events in version order."""
-        with self._lock:
+        with self._reading():
             rows = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE summit_id = ? AND position <= ?"
                 " ORDER BY version",
@@ -315,7 +329,7 @@ class SQLiteEventStore:
 
     def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
         """One page of the log after a position."""
-        with self._lock:
+        with self._reading():
             rows = self._conn.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 (max(after, 0), max(limit, 0)),
@@ -335,7 +349,7 @@ class SQLiteEventStore:
             last = min(last, self._last_position_at(until_recorded_at))
         position = max(after, 0)
         while position < last:
-            with self._lock:
+            with self._reading():
                 rows = self._conn.execute(
                     f"SELECT {_COLUMNS} FROM events WHERE position > ? AND position <= ?"
                     " ORDER BY position LIMIT ?",
@@ -351,7 +365,7 @@ class SQLiteEventStore:
         if instant.tzinfo is None:
             raise ValueError("until_recorded_at must be timezone-aware")
         micros = (instant - _EPOCH) // _MICROSECOND
-        with self._lock:
+        with self._reading():
             row = self._conn.execute(
                 "SELECT max(position) FROM events WHERE recorded_at_us <= ?", (micros,)
             ).fetchone()
@@ -359,7 +373,7 @@ class SQLiteEventStore:
 
     def head(self) -> Head | None:
         """The last record, or None for an empty log."""
-        with self._lock:
+        with self._reading():
             return self._head()
 
     def at(self, position: int) -> Recorded | None:
@@ -371,17 +385,19 @@ class SQLiteEventStore:
         return self._one("event_id = ?", event_id)
 
     def _one(self, where: str, value: Any) -> Recorded | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE {where}", (value,)
-            ).fetchone()
+        with self._reading():
+            return self._select_one(where, value)
+
+    def _select_one(self, where: str, value: Any) -> Recorded | None:
+        query = f"SELECT {_COLUMNS} FROM events WHERE {where}"
+        row = self._conn.execute(query, (value,)).fetchone()
         return None if row is None else _record(row)
 
     def verify(self) -> VerifyReport:
         """Re-check every hash (over the stored bytes) and link, streaming in position order."""
 
         def records() -> Generator[Recorded, None, None]:
-            with self._lock:
+            with self._reading():
                 cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY position")
                 try:
                     while rows := cursor.fetchmany(_CHUNK):

@@ -302,3 +302,26 @@ def test_tokens_are_found_by_hash(store: EventStore) -> None:
     assert store.find_token("c" * 64) is None
     with pytest.raises(LogError):
         store.add_token("again", "a" * 64)
+
+
+def test_reads_during_an_import_see_its_earlier_items(store: EventStore) -> None:
+    """A check wrapping the import's input reads the import's own earlier events back."""
+    seen: list[tuple[int, int, bool]] = []
+
+    def checked(items: list[tuple[str, NewEvent]]) -> Iterator[tuple[str, NewEvent]]:
+        for summit_id, new in items:
+            head = store.head()
+            seen.append(
+                (
+                    0 if head is None else head.position,
+                    len(store.stream(summit_id)),
+                    store.by_event_id(new.event_id) is not None,
+                )
+            )
+            yield summit_id, new
+
+    again = announce(event_id="first-one")
+    items = [("summit-a", again), ("summit-a", confirm()), ("summit-a", again)]
+    assert store.import_events(checked(items)) == 2
+    assert seen == [(0, 0, False), (1, 1, False), (2, 2, True)]
+    assert _positions(store) == [1, 2]

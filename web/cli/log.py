@@ -45,6 +45,7 @@ _FIELDS = (
     "prev_hash",
     "hash",
 )
+_CLAIMS = ("position", "version", "prev_hash", "hash")
 _SUMMIT_ID = re.compile(SUMMIT_ID_PATTERN)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -106,17 +107,17 @@ def parse_line(line: bytes | str) -> tuple[str, NewEvent]:
             parse_stamp(recorded_at)
         except ValueError as error:
             raise ValueError(f"recorded_at: {error}") from None
-    claimed = Claimed(
-        position=_int(record, "position", 1),
-        version=_int(record, "version", 1),
-        prev_hash=_text(record, "prev_hash", _HEX64),
-        hash=_text(record, "hash", _HEX64),
-    )
     extra: dict[str, Any] = {
         "recorded_by": _text(record, "recorded_by"),
         "recorded_at": recorded_at,
-        "claimed": None if claimed == Claimed() else claimed,
     }
+    if any(name in record for name in _CLAIMS):
+        extra["claimed"] = Claimed(
+            position=_int(record, "position", 1),
+            version=_int(record, "version", 1),
+            prev_hash=_text(record, "prev_hash", _HEX64),
+            hash=_text(record, "hash", _HEX64),
+        )
     event_id = _text(record, "event_id")
     if event_id is not None:
         extra["event_id"] = event_id
