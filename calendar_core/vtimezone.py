@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -66,9 +66,8 @@ class Observance:
         if self.month is not None and self.byday is not None:
             walls = []
             for year in range(self.start.year, end.year + 1):
-                wall = datetime.combine(
-                    _nth_weekday(year, self.month, self.byday), self.start.time()
-                )
+                day = _nth_weekday(year, self.month, self.byday)
+                wall = self.start.replace(year=day.year, month=day.month, day=day.day)
                 if wall < self.start:
                     continue
                 if self.until is not None and _utc(wall, self.offset_from) > self.until:
@@ -92,6 +91,11 @@ def _nth_weekday(year: int, month: int, byday: str) -> date:
         return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
     last = date(year, month, days)
     return last - timedelta(days=(last.weekday() - weekday) % 7 + 7 * (-nth - 1))
+
+
+def _clock(wall: datetime) -> tuple[int, int, int]:
+    """Hour, minute and second of a wall time."""
+    return wall.hour, wall.minute, wall.second
 
 
 def _bydays(day: date) -> set[str]:
@@ -161,7 +165,7 @@ def _leading(zone: str, at: datetime) -> Observance:
         offset_from=offset,
         offset_to=offset,
         name=local.tzname() or "",
-        start=datetime.combine(local.date().replace(month=1, day=1), time()),
+        start=datetime(local.year, 1, 1),
     )
 
 
@@ -178,7 +182,7 @@ def _rule_observances(changes: list[Transition], last_year: int) -> list[Observa
                 (head.is_dst, head.offset_from, head.offset_to, head.name) == key
                 and tail.wall_before.year == wall.year - 1
                 and tail.wall_before.month == wall.month
-                and tail.wall_before.time() == wall.time()
+                and _clock(tail.wall_before) == _clock(wall)
                 and days & candidates
             ):
                 run.append(change)
