@@ -208,11 +208,22 @@ def _rule_observances(changes: list[Transition], last_year: int) -> list[Observa
                 start=head.wall_before,
                 month=head.wall_before.month,
                 byday=min(days, key=lambda d: (not d.startswith("-"), d)),
-                until=None if open_ended else tail.instant,
+                until=None if open_ended else _until(tail),
             )
         )
     result.extend(_rdate_observances(singles))
     return result
+
+
+def _until(last: Transition) -> datetime:
+    """UNTIL for a rule whose last occurrence is `last`: in UTC, as RFC 5545 requires.
+
+    East of Greenwich the UTC onset is earlier than the wall time on the same date, and some
+    readers (dateutil, hence vobject) compare UNTIL with the wall time as if both were UTC,
+    dropping the last occurrence. The later of the two readings includes it either way and
+    is still months before the next year's occurrence.
+    """
+    return max(last.instant, last.wall_before.replace(tzinfo=UTC))
 
 
 def _rdate_observances(

@@ -21,7 +21,14 @@ DST_ZONES = (
     "America/Edmonton",
 )
 FIXED_ZONES = ("Asia/Tokyo", "Asia/Seoul")
-ALL_ZONES = (*DST_ZONES, *FIXED_ZONES, "America/Mexico_City", "Africa/Casablanca")
+ALL_ZONES = (
+    *DST_ZONES,
+    *FIXED_ZONES,
+    "America/Mexico_City",
+    "Africa/Casablanca",
+    "Pacific/Fiji",
+    "Asia/Tehran",
+)
 
 
 def _component(zone: str, first: int, last: int) -> Calendar:

@@ -195,6 +195,9 @@ ZONES = (
     "Asia/Kolkata",
     "Pacific/Auckland",
     "Africa/Cairo",
+    "Pacific/Fiji",
+    "Asia/Tehran",
+    "Africa/Casablanca",
 )
 
 
