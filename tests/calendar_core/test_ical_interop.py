@@ -61,6 +61,8 @@ def test_expected_values_are_not_trivial() -> None:
     assert want["ny-after-fallback@diplocal.example"]["start"] == "2025-11-03T15:00:00Z"
     assert want["mexico-2022-dst@diplocal.example"]["start"] == "2022-04-10T15:00:00Z"
     assert want["mexico-2025-summer@diplocal.example"]["start"] == "2025-06-01T16:00:00Z"
+    assert want["fiji-dst-2020@diplocal.example"]["start"] == "2020-01-10T21:00:00Z"
+    assert want["fiji-std-2020@diplocal.example"]["start"] == "2020-01-11T22:00:00Z"
     assert "month-only@diplocal.example" not in want and "retracted@diplocal.example" not in want
 
 

@@ -176,6 +176,9 @@ def interop_summits() -> list[Summit]:
             country="KR",
             sequence=5,
         ),
+        # East of Greenwich, a rule ending with UNTIL: Fiji's last DST (until 2020-01-12 03:00).
+        summit("fiji-dst-2020", "2020-01-11T10:00", zone="Pacific/Fiji", country="FJ"),
+        summit("fiji-std-2020", "2020-01-12T10:00", zone="Pacific/Fiji", country="FJ"),
         summit("state-visit-aug", "2025-08-23", "2025-08-24", zone="Asia/Seoul", country="KR"),
         summit("month-only", "2025-12", zone="Asia/Seoul", country="KR"),
         summit("retracted", "2025-09-01", zone="Asia/Seoul", country="KR", status=Status.RETRACTED),
