@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
-from calendar_core.summit import Summit, evolve
+from calendar_core.summit import State, Summit, freeze, step, thaw
 from events.record import Recorded
 
 
@@ -18,10 +19,10 @@ class Calendar:
 
     def apply(self, records: Iterable[Recorded]) -> set[str]:
         """Apply the records after `position`, in order; the ids of the summits they changed."""
-        changed: set[str] = set()
         summits = self.summits
         position = self.position
         last = self.last_recorded_at
+        working: dict[str, State] = {}  # summits changed by this call, folded in place
         try:
             for record in records:
                 if record.position <= position:
@@ -31,13 +32,18 @@ class Calendar:
                         f"log gap: record {record.position} follows position {position}"
                     )
                 summit_id = record.summit_id
-                summits[summit_id] = evolve(summits.get(summit_id), record)
-                changed.add(summit_id)
+                state = working.get(summit_id)
+                if state is None:
+                    summit = summits.get(summit_id)
+                    state = None if summit is None else thaw(summit)
+                working[summit_id] = step(state, record)
                 position = record.position
                 last = record.recorded_at
         finally:
+            for summit_id, state in working.items():
+                summits[summit_id] = freeze(state)
             self.position, self.last_recorded_at = position, last
-        return changed
+        return set(working)
 
     def copy(self) -> Calendar:
         """An independent calendar at the same position (summits are immutable and shared)."""
@@ -64,5 +70,13 @@ class Calendar:
 def build(records: Iterable[Recorded]) -> Calendar:
     """The calendar after these records (a prefix of the log, from position 1)."""
     calendar = Calendar()
-    calendar.apply(records)
+    # Replay allocates many small acyclic objects; the cyclic collector found nothing to free
+    # yet took about half the time (bench/replay.py), so it is paused while folding.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        calendar.apply(records)
+    finally:
+        if collecting:
+            gc.enable()
     return calendar
