@@ -10,11 +10,11 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import pycountry
-from calendar_core.query import Query, select
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
+from calendar_core.query import Query, select
 from calendar_core.schedule import AllDay, ScheduleError, Timed, Undated, resolve
-from calendar_core.summit import Status, Summit
+from calendar_core.summit import Status, Summit, evolve
 from events import Recorded
 from web.context import state
 from web.params import parse_query
@@ -167,19 +167,29 @@ def index() -> str:
         filtered=feed_urls(_base_url(), query, f"{name} ({label})") if filtered else None,
         filter_label=label,
         position=view.position,
+        country_name=country_name,
     )
 
 
-def _event_summary(record: Recorded) -> str:
-    data: dict[str, Any] = record.data
-    parts = [str(data[key]) for key in ("reason", "note", "outcome") if data.get(key)]
-    schedule = data.get("schedule")
-    if isinstance(schedule, dict):
-        end = schedule.get("end")
-        parts.insert(0, f"schedule {schedule.get('start')}" + (f" to {end}" if end else ""))
-    if data.get("status"):
-        parts.insert(0, f"status {data['status']}")
-    return "; ".join(parts)
+def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
+    """A summit's history, newest first, each event told by the domain's own change summary."""
+    entries: list[dict[str, Any]] = []
+    summit: Summit | None = None
+    for record in records:
+        summit = evolve(summit, record)
+        note = record.data.get("note")
+        entries.append(
+            {
+                "recorded_at": record.recorded_at,
+                "type": record.type,
+                "summary": note if record.type == "SummitNoted" else summit.last_change.summary,
+                "note": None if record.type == "SummitNoted" else note,
+                "source": record.data.get("source"),
+                "version": record.version,
+                "position": record.position,
+            }
+        )
+    return entries[::-1]
 
 
 @bp.get("/summits/<summit_id>")
@@ -194,17 +204,7 @@ def summit_page(summit_id: str) -> Response | tuple[str, int]:
     retracted = summit.status is Status.RETRACTED
     shown = None if retracted else row(summit, None, st.clock())
     utc = None if retracted else row(summit, "UTC", st.clock())
-    history = [
-        {
-            "recorded_at": r.recorded_at,
-            "type": r.type,
-            "summary": _event_summary(r),
-            "source": r.data.get("source"),
-            "version": r.version,
-            "position": r.position,
-        }
-        for r in reversed(records)
-    ]
+    history = timeline(records)
     page = render_template(
         "summit.html",
         summit=summit,
