@@ -17,6 +17,8 @@ from events.record import (
 )
 from events.store import Head, LogError, NewEvent, VerifyReport
 
+_new = object.__new__
+
 
 def stamp_after(clock: Clock, head: Head | None, requested: str | None = None) -> str:
     """The next recorded_at: never before the head; an imported one never in the future."""
@@ -82,7 +84,8 @@ def seal_json(
         ):
             if theirs is not None and theirs != ours:
                 raise LogError(f"{name} {theirs!r} does not match the log ({ours!r})")
-    record = Recorded(
+    record: Recorded = _new(Recorded)  # every field set below; skips the frozen __init__
+    record.__dict__.update(
         position=position,
         event_id=new.event_id,
         summit_id=summit_id,
