@@ -185,4 +185,3 @@ def test_check_import_skips_events_already_in_the_log(store: EventStore) -> None
     lines = numbered((SID, confirm), (SID, NewEvent.of("SummitNoted", {"note": "later"})))
     assert store.import_events(check_import(store, lines)) == 1
     assert store.head().position == 3  # type: ignore[union-attr]
-
