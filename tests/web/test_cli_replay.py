@@ -92,3 +92,19 @@ def test_ics_format(db: Path) -> None:
     assert text.startswith("BEGIN:VCALENDAR")
     assert "kr-jp-2025@" in text
     assert "DTSTART;VALUE=DATE:20250823" in text
+
+
+@pytest.mark.parametrize("point", [[], ["--at-position", "2"], ["--as-of", "2025-08-13T06:30:00Z"]])
+def test_json_is_the_same_object_as_the_api(db: Path, point: list[str]) -> None:
+    from web import create_app
+
+    app = create_app({"DB": str(db)})
+    query = {"at_position": "2"} if "--at-position" in point else {}
+    if "--as-of" in point:
+        query = {"as_of": point[1]}
+    try:
+        answer = app.test_client().get("/api/summits", query_string=query)
+    finally:
+        app.extensions["diplocal"].store.close()
+    assert answer.status_code == 200
+    assert json.loads(run(db, *point).output) == answer.get_json()
