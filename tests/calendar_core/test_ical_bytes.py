@@ -250,3 +250,12 @@ def test_bytes_do_not_depend_on_the_hash_seed() -> None:
 def test_fast_fold_is_icalendars_fold(line: str) -> None:
     """The renderer's ASCII fast path folds exactly as icalendar's to_ical would."""
     assert fold(line) == _foldline(line)
+
+
+def test_feed_without_log_or_summits_is_still_one_calendar() -> None:
+    """An empty log: no LAST-MODIFIED, no VTIMEZONE, the calendar properties still there."""
+    body = FeedRenderer(OPTIONS).feed([], last_modified=None)
+    lines = _unfolded(body)
+    assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
+    assert "X-WR-CALNAME:Summits" in lines
+    assert not any(line.startswith(("LAST-MODIFIED", "BEGIN:V")) for line in lines[1:])
