@@ -23,8 +23,11 @@ def _is_country(code: str) -> bool:
     return pycountry.countries.get(alpha_2=code) is not None
 
 
-def _values(raw: Iterable[str]) -> list[str]:
-    return [v.strip() for item in raw for v in item.split(",") if v.strip()]
+def _values(params: Mapping[str, Iterable[str] | str], name: str) -> list[str]:
+    getlist = getattr(params, "getlist", None)  # a MultiDict's .get gives only the first value
+    raw = getlist(name) if getlist is not None else params.get(name, ())
+    items = [raw] if isinstance(raw, str) else list(raw)
+    return [v.strip() for item in items for v in item.split(",") if v.strip()]
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,17 @@ class Query:
     statuses: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def parse(cls, params: Mapping[str, Iterable[str]]) -> Query:
+    def parse(cls, params: Mapping[str, Iterable[str] | str]) -> Query:
         """From `country`, `kind`, `status` lists (commas allowed); ValueError names the bad one."""
-        countries = [c.upper() for c in _values(params.get("country", ()))]
+        countries = [c.upper() for c in _values(params, "country")]
         for code in countries:
             if len(code) != 2 or not code.isalpha() or not _is_country(code):
                 raise ValueError(f"country: {code!r} is not an ISO 3166-1 alpha-2 code (like KR)")
-        kinds = _values(params.get("kind", ()))
+        kinds = _values(params, "kind")
         for kind in kinds:
             if kind not in KINDS:
                 raise ValueError(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
-        statuses = _values(params.get("status", ()))
+        statuses = _values(params, "status")
         for status in statuses:
             if status not in STATUSES:
                 raise ValueError(f"status: {status!r} is not one of {', '.join(STATUSES)}")

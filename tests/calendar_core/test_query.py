@@ -102,6 +102,14 @@ def test_parse_reads_lists_and_commas() -> None:
     query = Query.parse({"country": ["kr", "JP,us"], "kind": ["state_visit"], "status": []})
     assert query == Query(frozenset({"KR", "JP", "US"}), frozenset({"state_visit"}), frozenset())
     assert Query.parse({}) == Query()
+    assert Query.parse({"kind": "state_visit,other"}).kinds == {"state_visit", "other"}
+
+
+def test_parse_reads_every_value_of_a_multidict() -> None:
+    from werkzeug.datastructures import MultiDict
+
+    query = Query.parse(MultiDict([("country", "KR"), ("country", "JP")]))
+    assert query.countries == {"KR", "JP"}
 
 
 @pytest.mark.parametrize(
