@@ -4,7 +4,7 @@ Run by hand: `.venv/bin/python bench/log.py [--events N] [--rounds R]`. Both sid
 synchronous=FULL and the store's own table (same columns, keys and indexes), in fresh files under
 a temp directory, and start from the same ~350-byte data dicts: raw writes them with json.dumps and
 reads them with json.loads; ours validates them (NewEvent.of), encodes canonically and hashes on the
-way in, and builds records and validated events (`.event`) on the way out. Best of R rounds.
+way in, and builds records and validated events (`.event`) on the way out. Medians of R rounds.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import argparse
 import gc
 import json
 import sqlite3
+import statistics
 import tempfile
 import time
 import uuid
@@ -154,28 +155,29 @@ def bench_read(folder: Path, count: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--appends", type=int, default=1000)
-    parser.add_argument("--events", type=int, default=30_000)
-    parser.add_argument("--rounds", type=int, default=3, help="best of N, raw and ours alternating")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5, help="raw and ours alternate each round")
     args = parser.parse_args()
     gc.collect()
     gc.freeze()  # what a long-running server does after start-up; the same for both sides
-    best: dict[str, tuple[float, float]] = {}
+    rounds: dict[str, list[tuple[float, float]]] = {"append": [], "import": [], "read": []}
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="diplocal-bench-") as tmp:
             folder = Path(tmp)
-            rounds = {
-                "append": bench_append(folder, args.appends),
-                "import": bench_import(folder, args.events),
-                "read": bench_read(folder, args.events),
-            }
-        for name, (ours, raw) in rounds.items():
-            old = best.get(name, (0.0, 0.0))
-            best[name] = (max(old[0], ours), max(old[1], raw))
-    print(f"{'case':<8}{'ours/s':>12}{'raw/s':>12}{'ratio':>8}{'target':>8}  verdict")
-    for name, (ours, raw) in best.items():
-        ratio, target = ours / raw, TARGETS[name]
+            rounds["append"].append(bench_append(folder, args.appends))
+            rounds["import"].append(bench_import(folder, args.events))
+            rounds["read"].append(bench_read(folder, args.events))
+    print(f"median of {args.rounds} rounds (ratio taken per round; rates are the medians too)")
+    print(f"{'case':<8}{'ours/s':>12}{'raw/s':>12}{'ratio':>8}{'range':>13}{'target':>8}  verdict")
+    for name, results in rounds.items():
+        ratios = sorted(ours / raw for ours, raw in results)
+        ratio, target = statistics.median(ratios), TARGETS[name]
+        ours = statistics.median(r[0] for r in results)
+        raw = statistics.median(r[1] for r in results)
+        spread = f"{ratios[0]:.2f}-{ratios[-1]:.2f}"
         verdict = "PASS" if ratio >= target else "MISS"
-        print(f"{name:<8}{ours:>12,.0f}{raw:>12,.0f}{ratio:>8.2f}{target:>8.2f}  {verdict}")
+        figures = f"{ours:>12,.0f}{raw:>12,.0f}{ratio:>8.2f}{spread:>13}{target:>8.2f}"
+        print(f"{name:<8}{figures}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -373,7 +373,7 @@ def validate_event(event_type: str, data: Any) -> Event:
     model = _MODELS.get(event_type)
     if model is None:  # let the union name the unknown tag
         return EVENT_ADAPTER.validate_python({**data, "type": event_type})
-    event: Event = model.model_validate(data)  # type: ignore[assignment]
+    event: Event = model.__pydantic_validator__.validate_python(data)
     return event
 
 
@@ -382,7 +382,7 @@ def validate_event_json(event_type: str, text: str | bytes) -> Event:
     model = _MODELS.get(event_type)
     if model is None or ('"type"' in text if isinstance(text, str) else b'"type"' in text):
         return validate_event(event_type, json.loads(text))
-    event: Event = model.model_validate_json(text)  # type: ignore[assignment]
+    event: Event = model.__pydantic_validator__.validate_json(text)
     return event
 
 
