@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from calendar_core.query import Query
 from werkzeug.datastructures import MultiDict
 
+from calendar_core.query import Query
 from calendar_core.summit import Status
 from events.schema import KINDS
 from web.live import BeyondHead, LiveCalendar, View
@@ -63,7 +64,10 @@ def query_key(query: Query) -> QueryKey:
 
 def parse_instant(text: str, name: str) -> datetime:
     """An RFC 3339 date-time with an offset or Z; 422 naming the parameter otherwise."""
-    candidate = text.strip()
+    # an unencoded "+" in a query string arrives as a space: read "...T10:00:00 09:00" as +09:00
+    candidate = re.sub(
+        r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})$", r"\1+\2", text.strip()
+    )
     try:
         if len(candidate) < 20 or candidate[10] not in "Tt ":
             raise ValueError

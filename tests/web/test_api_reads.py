@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from typing import Any
 
 import pytest
@@ -146,3 +147,15 @@ def test_an_unexpected_error_is_a_500_problem(app: Flask) -> None:
     app.logger.disabled = True
     body = problem(app.test_client().get("/boom"), 500)
     assert "kaput" not in body["detail"]
+
+
+def test_as_of_with_an_unencoded_plus_offset(
+    seeded: Any, client: FlaskClient, store: EventStore
+) -> None:
+    first = store.at(1)
+    assert first is not None
+    stamp = first.recorded_instant.astimezone(timezone(timedelta(hours=9)))
+    raw = stamp.isoformat()  # +09:00 sent without percent-encoding arrives as a space
+    assert "+" in raw
+    payload = client.get(f"/api/summits?as_of={raw}").get_json()
+    assert payload["position"] == 1
