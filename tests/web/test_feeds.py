@@ -180,3 +180,31 @@ def test_an_empty_log_gives_an_empty_feed_without_last_modified(
         client.get("/calendar.ics", headers={"If-Modified-Since": http_date(clock.now)}).status_code
         == 200
     )
+
+
+def test_a_repeated_live_request_is_answered_before_flask_routing(
+    seeded: Any, app: Flask, client: FlaskClient, clock: Any
+) -> None:
+    first = client.get("/calendar.ics?country=KR")
+    calls: list[str] = []
+
+    def spy(**kwargs: Any) -> Any:
+        calls.append("flask")
+        raise AssertionError("the Flask view should not run for a cached live feed")
+
+    original = app.view_functions["feeds.calendar_feed"]
+    app.view_functions["feeds.calendar_feed"] = spy
+    again = client.get("/calendar.ics?country=KR")
+    head = client.head("/calendar.ics?country=KR")
+    modified = client.get(
+        "/calendar.ics?country=KR", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert calls == []
+    assert again.data == first.data and head.data == b""
+    for name in ("ETag", "Last-Modified", "Content-Type", "Content-Length"):
+        assert again.headers[name] == first.headers[name] == head.headers[name]
+    assert modified.status_code == 304
+    # a write moves the head: the next request goes through Flask again and sees it
+    app.view_functions["feeds.calendar_feed"] = original
+    seeded("kr-jp-2025-tokyo", "SummitConfirmed", {})
+    assert b"STATUS:CONFIRMED" in client.get("/calendar.ics?country=KR").data
