@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from pydantic import TypeAdapter
 
+from calendar_core.query import STATUSES
 from events import Recorded
 from events.schema import EVENT_ADAPTER, EVENT_TYPES, KINDS
 from web.models import EventSubmission, ProblemDetails
-from web.params import STATUSES
 from web.problems import MEDIA_TYPE
 
 bp = Blueprint("openapi", __name__)
