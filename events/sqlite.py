@@ -71,6 +71,12 @@ _INSERT = (
     " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_STATE = (
+    "SELECT (SELECT position FROM events WHERE event_id = ?),"
+    " (SELECT max(version) FROM events WHERE summit_id = ?), position, hash, recorded_at"
+    " FROM (SELECT 1) LEFT JOIN"
+    " (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1)"
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CHUNK = 1000
@@ -225,21 +231,27 @@ class SQLiteEventStore:
         if not events:
             return []
         with self._write() as conn:
+            # One query for what the append depends on: is the first event already in the log,
+            # the summit's version, and the head.
+            known_at, actual, *head_row = conn.execute(
+                _STATE, (events[0].event_id, summit_id)
+            ).fetchone()
             done: dict[str, Recorded] = {}
             fresh: list[NewEvent] = []
-            for new in events:
+            for index, new in enumerate(events):
                 if new.event_id in done or any(f.event_id == new.event_id for f in fresh):
                     continue
-                stored = self._known(summit_id, new)
+                first_is_new = index == 0 and known_at is None
+                stored = None if first_is_new else self._known(summit_id, new)
                 if stored is None:
                     fresh.append(new)
                 else:
                     done[new.event_id] = stored
             if fresh:
-                actual = self._version(summit_id)
+                actual = actual or 0
                 if expected_version is not None and expected_version != actual:
                     raise ConcurrencyError(summit_id, expected_version, actual)
-                head = self._head()
+                head = None if head_row[0] is None else Head(*head_row)
                 rows = []
                 for version, new in enumerate(fresh, start=actual + 1):
                     check_stream_order(summit_id, version, new.type)
@@ -248,7 +260,10 @@ class SQLiteEventStore:
                     rows.append(_row(record, data_json))
                     done[new.event_id] = record
                     head = Head(record.position, record.hash, record.recorded_at)
-                conn.executemany(_INSERT, rows)
+                if len(rows) == 1:
+                    conn.execute(_INSERT, rows[0])
+                else:
+                    conn.executemany(_INSERT, rows)
         return [done[new.event_id] for new in events]
 
     def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
