@@ -56,9 +56,12 @@ def test_the_calendar_core_never_reads_the_clock() -> None:
     calls = []
     for path in _modules("calendar_core"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                if node.func.attr in {"now", "today", "utcnow", "time", "local_timezone"}:
-                    calls.append(f"{path.name}:{node.lineno} .{node.func.attr}()")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in {"now", "today", "utcnow", "time", "local_timezone"}
+            ):
+                calls.append(f"{path.name}:{node.lineno} .{node.func.attr}()")
     assert not calls, calls
 
 
