@@ -6,6 +6,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -182,6 +183,22 @@ def _row(record: Recorded, data_json: str) -> tuple[Any, ...]:
     )
 
 
+def _set_up(conn: sqlite3.Connection, attempts: int = 100) -> None:
+    """WAL mode and the schema. Switching a new file to WAL does not wait on the busy timeout
+    when other processes open it at the same moment, so that step is retried a while."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            time.sleep(0.005 * (attempt + 1))
+
+
 class SQLiteEventStore:
     """The log in one SQLite file; writers serialise on `BEGIN IMMEDIATE`, readers never block."""
 
@@ -192,11 +209,10 @@ class SQLiteEventStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 60000")
-        conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         self._conn = conn
         self._pending: dict[str, tuple[Any, ...]] | None = None
-        conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        _set_up(conn)
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -75,3 +75,14 @@ def crash(db: str, acks: Connection) -> None:
         store.append("crash-summit", [event])
         acks.send(event.event_id)
         n += 1
+
+
+def open_new(db: str, writer: int, start: Any, results: Any) -> None:
+    """Open a file that may not exist yet, at the same moment as the others, and announce."""
+    start.wait()
+    store = SQLiteEventStore(db, system_clock)
+    try:
+        store.append(f"own-{writer}", [NewEvent.of("SummitAnnounced", ANNOUNCE)])
+        results.put(writer)
+    finally:
+        store.close()

@@ -167,3 +167,27 @@ def test_every_acknowledged_append_survives_sigkill(
         assert report.ok, report
         store.close()
     assert len(acked) >= 10
+
+
+def test_processes_opening_a_new_file_at_once_all_get_the_schema(
+    tmp_path: Path, clock: FixedClock, log_worker: None
+) -> None:
+    """Eight processes creating the same new file together: each opens it and appends."""
+    import log_worker as worker
+
+    spawn = multiprocessing.get_context("spawn")
+    for attempt in range(2):
+        db = str(tmp_path / f"new-{attempt}" / "log.sqlite3")
+        start, queue = spawn.Barrier(8), spawn.Queue()
+        openers = [
+            spawn.Process(target=worker.open_new, args=(db, n, start, queue)) for n in range(8)
+        ]
+        for process in openers:
+            process.start()
+        for process in openers:
+            process.join()
+        assert [process.exitcode for process in openers] == [0] * 8
+        assert sorted(queue.get(timeout=10) for _ in openers) == list(range(8))
+        store = SQLiteEventStore(db, clock)
+        assert store.verify().checked == 8
+        store.close()
