@@ -73,7 +73,7 @@ def _text(record: dict[str, Any], name: str, pattern: re.Pattern[str] | None = N
     value = record.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or not value or (pattern and not pattern.match(value)):
+    if not isinstance(value, str) or not value or (pattern and not pattern.fullmatch(value)):
         raise ValueError(
             f"{name}: must be "
             + (f"a string matching {pattern.pattern}" if pattern else "a non-empty string")
@@ -222,7 +222,7 @@ def _expected_head(
     if value is None:
         return None
     position, _, digest = value.partition(":")
-    if not position.isdigit() or int(position) < 1 or not _HEX64.match(digest):
+    if not position.isdigit() or int(position) < 1 or not _HEX64.fullmatch(digest):
         raise click.BadParameter("expected POS:HASH, a position and a 64-hex hash")
     return int(position), digest
 
