@@ -210,6 +210,7 @@ class SQLiteEventStore:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout = 60000")
         conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after a big import
         self._conn = conn
         self._pending: dict[str, tuple[Any, ...]] | None = None
         _set_up(conn)
