@@ -13,22 +13,11 @@ from typing import IO, Any, NoReturn
 import click
 from pydantic import ValidationError
 
+from calendar_core.service import check_import
 from events import Claimed, EventStore, ImportRejected, LogError, NewEvent, canonical_json
 from events.record import parse_stamp
 from events.schema import EVENT_TYPES, SUMMIT_ID_PATTERN, field_errors
 from events.upcast import CURRENT_SCHEMA_VERSION
-
-try:
-    from calendar_core.service import check_import
-except ImportError:  # until calendar_core.service exists; the lead removes this fallback
-
-    def check_import(  # type: ignore[no-redef,misc,unused-ignore]
-        store: EventStore, items: Iterable[tuple[int, str, NewEvent]]
-    ) -> Iterator[tuple[str, NewEvent]]:
-        """Pass lines through unchecked (stand-in for the calendar rules)."""
-        for _line, summit_id, new in items:
-            yield summit_id, new
-
 
 Item = tuple[int, str, NewEvent]
 
