@@ -83,6 +83,19 @@ def _check_refinement(summit: Summit, schedule: Schedule, summit_id: str) -> Non
     )
 
 
+def _check_moves(summit: Summit, event: SummitRescheduled, summit_id: str) -> None:
+    """An active summit's reschedule must change its time or place (a reinstatement need not)."""
+    if summit.status not in _ACTIVE:
+        return
+    same_time = event.schedule is None or event.schedule == summit.schedule
+    same_place = event.location is None or event.location == summit.location
+    if same_time and same_place:
+        raise Refused(
+            f"cannot reschedule {summit_id}: it is already set for {describe(summit.schedule)}"
+            " at that place; nothing would move"
+        )
+
+
 def _check_participants(summit: Summit, event: ParticipantsChanged, summit_id: str) -> None:
     present = {participant_key(p) for p in summit.participants}
     for person in event.withdrawn:
@@ -122,6 +135,7 @@ def decide(summit: Summit | None, event: Event, *, summit_id: str) -> None:
     elif isinstance(event, SummitRescheduled):
         schedule = event.schedule or summit.schedule
         resolve(schedule, event.location.timezone if event.location else zone)
+        _check_moves(summit, event, summit_id)
     elif isinstance(event, SummitCompleted):
         if event.schedule is not None:
             resolve(event.schedule, zone)

@@ -258,3 +258,24 @@ def test_decide_directly_on_a_state() -> None:
     with pytest.raises(UnknownSummit):
         decide(None, confirm, summit_id=SID)
     decide(None, validate_event("SummitAnnounced", announced()), summit_id=SID)
+
+
+def test_a_reschedule_that_moves_nothing_is_refused() -> None:
+    """Same time and place again would only bump SEQUENCE; the desk is told nothing moves."""
+    st = in_status("confirmed")
+    current = summit_of(st)
+    before = st.head()
+    same = current.schedule.model_dump(exclude_none=True)
+    with pytest.raises(Refused, match="nothing would move"):
+        record(st, "SummitRescheduled", {"schedule": same})
+    with pytest.raises(Refused, match="nothing would move"):
+        record(st, "SummitRescheduled", {"location": current.location.model_dump(exclude_none=True)})
+    assert st.head() == before
+
+
+def test_a_reinstatement_may_keep_the_old_date() -> None:
+    """Rescheduling a postponed summit to the date it had brings it back."""
+    st = in_status("postponed")
+    same = summit_of(st).schedule.model_dump(exclude_none=True)
+    record(st, "SummitRescheduled", {"schedule": same})
+    assert summit_of(st).status == "tentative"
