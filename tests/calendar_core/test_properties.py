@@ -178,6 +178,10 @@ def valid_command(
             data["location"] = draw(st.sampled_from(PLACES))
         if "schedule" not in data and summit.schedule.start.endswith(("T02:30", "T01:30")):
             data["schedule"] = draw(fresh_schedule())
+        place = summit.location.model_dump(exclude_none=True)
+        still = data.get("schedule", schedule) == schedule and data.get("location", place) == place
+        if still and summit.status in ("tentative", "confirmed"):  # an active summit must move
+            data["schedule"] = draw(fresh_schedule().filter(lambda s: s != schedule))
     elif event_type == "ParticipantsChanged":
         present = {p.name for p in summit.participants}
         absent = [p for p in PEOPLE if p["name"] not in present]

@@ -268,8 +268,9 @@ def test_a_reschedule_that_moves_nothing_is_refused() -> None:
     same = current.schedule.model_dump(exclude_none=True)
     with pytest.raises(Refused, match="nothing would move"):
         record(st, "SummitRescheduled", {"schedule": same})
+    place = current.location.model_dump(exclude_none=True)
     with pytest.raises(Refused, match="nothing would move"):
-        record(st, "SummitRescheduled", {"location": current.location.model_dump(exclude_none=True)})
+        record(st, "SummitRescheduled", {"location": place})
     assert st.head() == before
 
 
