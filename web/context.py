@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from calendar_core.ical import FeedRenderer
 from flask import current_app
 
+from calendar_core.ical import FeedRenderer
 from events import Clock, EventStore
 from web.cache import ResponseCache
 from web.live import LiveCalendar

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from calendar_core.projection import Calendar, build
-
 from events import EventStore
 
 
