@@ -49,7 +49,13 @@ def open_store(url: str, clock: Clock = system_clock) -> EventStore:
 
         return MemoryEventStore(clock)
     if url.startswith(("postgresql://", "postgres://")):
-        raise LogError("the PostgreSQL store is not available yet")
+        try:
+            from events.postgres import PostgresEventStore
+        except ImportError as error:  # psycopg is the optional `postgres` extra
+            raise LogError(
+                f"a PostgreSQL URL needs psycopg: pip install 'diplocal[postgres]' ({error})"
+            ) from error
+        return PostgresEventStore(url, clock)
     from events.sqlite import SQLiteEventStore
 
     path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite:///") else url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ import pytest
 
 from events import EventStore, FixedClock
 from events.memory import MemoryEventStore
+from events.postgres import PostgresEventStore
 from events.sqlite import SQLiteEventStore
 
 TESTS = Path(__file__).resolve().parent
@@ -24,7 +26,9 @@ STORES: dict[str, StoreFactory] = {
     "sqlite": lambda request, clock: SQLiteEventStore(
         request.getfixturevalue("tmp_path") / "log.sqlite3", clock
     ),
+    "postgres": lambda request, clock: PostgresEventStore(request.getfixturevalue("pg_url"), clock),
 }
+_databases = itertools.count(1)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,6 +49,26 @@ def store(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[EventSt
     opened = STORES[request.param](request, clock)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the run; an error, never a skip, if it cannot start."""
+    from support.pgserver import postgres_server
+
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """The URL of a new, empty database on the test server (one per test)."""
+    import psycopg
+
+    name = f"test_{next(_databases)}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return pg_server.rsplit("/", 1)[0] + "/" + name
 
 
 @pytest.fixture

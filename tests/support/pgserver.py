@@ -15,7 +15,9 @@ PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin")
 
 
 def _tool(name: str) -> str:
-    for folder in PG_BIN_DIRS:
+    """A PostgreSQL program: Debian's version 15 first, then any other Debian version, then PATH."""
+    others = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for folder in (*PG_BIN_DIRS, *others):
         candidate = Path(folder) / name
         if candidate.exists():
             return str(candidate)
@@ -46,8 +48,11 @@ def postgres_server() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     port = _free_port()
+    # UTF8 whatever the machine's default locale says (the store keeps non-ASCII text as is).
     subprocess.run(
-        _as_owner([_tool("initdb"), "-D", str(data), "-U", "diplocal", "--auth=trust"]),
+        _as_owner(
+            [_tool("initdb"), "-D", str(data), "-U", "diplocal", "--auth=trust", "-E", "UTF8"]
+        ),
         check=True,
         capture_output=True,
     )

@@ -1,0 +1,142 @@
+"""The server EventStore: the same log in PostgreSQL, for several processes on one database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterator
+from typing import ClassVar
+
+import psycopg
+from psycopg import errors
+
+from events.clock import Clock, system_clock
+from events.sql import CHUNK, INSERT_COLUMNS, Queries, Row, SQLEventStore
+
+# Taken (for the transaction) by whoever creates the schema, so that processes opening a new
+# database at the same moment do not race on CREATE TABLE.
+_SCHEMA_LOCK = int.from_bytes(b"diplocal", "big") >> 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position bigint PRIMARY KEY,
+    event_id text NOT NULL UNIQUE,
+    summit_id text NOT NULL,
+    version integer NOT NULL,
+    type text NOT NULL,
+    schema_version integer NOT NULL,
+    recorded_at text NOT NULL,
+    recorded_at_us bigint NOT NULL,
+    recorded_by text,
+    data text NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL,
+    UNIQUE (summit_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_by_recorded_at ON events (recorded_at_us);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash text PRIMARY KEY,
+    name text NOT NULL,
+    can_write boolean NOT NULL,
+    created_at text NOT NULL
+);
+CREATE OR REPLACE FUNCTION diplocal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the event log is append-only: no %', TG_OP;
+END
+$$;
+DROP TRIGGER IF EXISTS events_no_update ON events;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION diplocal_append_only();
+DROP TRIGGER IF EXISTS events_no_delete ON events;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION diplocal_append_only();
+DROP TRIGGER IF EXISTS events_no_truncate ON events;
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION diplocal_append_only();
+"""
+
+TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate")
+
+# Whether the schema is complete: both tables and the three triggers. When it is, opening a
+# store runs no DDL at all (so a role without CREATE rights can use a prepared database).
+_SCHEMA_PRESENT = (
+    "SELECT to_regclass('tokens') IS NOT NULL AND (SELECT count(*) FROM pg_trigger"
+    " WHERE tgrelid = to_regclass('events') AND tgname = ANY(%s)) = %s"
+)
+
+# The write lock: it conflicts with itself but not with readers (ACCESS SHARE), so appends are
+# serialised and commit in position order: a reader paging by position never skips a row that
+# commits late.
+_BEGIN_WRITE = "BEGIN; LOCK TABLE events IN EXCLUSIVE MODE"
+
+
+class PostgresEventStore(SQLEventStore):
+    """The log in a PostgreSQL database, over one connection per store (one store per process)."""
+
+    QUERIES: ClassVar[Queries] = Queries("%s")
+    UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = (errors.UniqueViolation,)
+
+    _conn: psycopg.Connection[Row]
+
+    def __init__(self, url: str, clock: Clock = system_clock) -> None:
+        super().__init__(clock)
+        self.url = url
+        self._conn = self._connect()
+        self._set_up()
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        """A connection in autocommit mode (transactions are explicit) with durable commits."""
+        conn = psycopg.connect(self.url, autocommit=True, client_encoding="UTF8")
+        conn.execute("SET synchronous_commit TO on")
+        self._pid = os.getpid()
+        return conn
+
+    def _set_up(self) -> None:
+        conn = self._conn
+        present = conn.execute(_SCHEMA_PRESENT, (list(TRIGGERS), len(TRIGGERS))).fetchone()
+        if present is not None and present[0]:
+            return
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            conn.execute(_SCHEMA)
+
+    # -- dialect hooks --
+
+    def _ready(self) -> psycopg.Connection[Row]:
+        """The connection; a new one in a forked child, or after the old one broke."""
+        conn = self._conn
+        if self._pid != os.getpid():
+            # Inherited from the parent: never close it here (that would end the parent's
+            # session); psycopg does not close it when collected in another process either.
+            self._conn = conn = self._connect()
+        elif conn.broken or conn.closed:
+            if conn.broken:
+                conn.close()
+            self._conn = conn = self._connect()
+        return conn
+
+    def _begin_write(self) -> None:
+        self._conn.execute(_BEGIN_WRITE)
+
+    def _rollback(self) -> None:
+        if not self._conn.broken:
+            self._conn.execute("ROLLBACK")
+
+    def _insert_rows(self, rows: Collection[Row]) -> None:
+        with (
+            self._conn.cursor() as cursor,
+            cursor.copy(f"COPY events ({INSERT_COLUMNS}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+
+    def _scan(self, query: str) -> Iterator[Row]:
+        """A server-side cursor (one statement, one snapshot): the client holds one chunk."""
+        conn = self._conn
+        with (
+            conn.transaction(),
+            conn.cursor(name="diplocal_scan") as cursor,
+        ):
+            cursor.itersize = CHUNK
+            cursor.execute(query)
+            yield from cursor

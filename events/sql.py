@@ -1,0 +1,477 @@
+"""The event log over SQL: one append, import and read algorithm for SQLite and PostgreSQL.
+
+A concrete store supplies its connection and a few dialect hooks (placeholder style, how a write
+transaction begins, how many rows are inserted at once, which error is a unique violation); the
+table layout, the queries and the hash-chain logic are the same for both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
+
+from events.chain import check_stream_order, same_event, seal_json, stamp_after, verify_chain
+from events.clock import Clock
+from events.record import Recorded, format_stamp, parse_stamp, record_json
+from events.schema import Event, validate_event_json
+from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
+from events.upcast import CURRENT_SCHEMA_VERSION, load_event
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
+
+COLUMNS = (
+    "position, event_id, summit_id, version, type, schema_version,"
+    " recorded_at, recorded_by, data, prev_hash, hash"
+)
+INSERT_COLUMNS = (
+    "position, event_id, summit_id, version, type, schema_version,"
+    " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash"
+)
+_ATTRIBUTES = (
+    "position",
+    "event_id",
+    "summit_id",
+    "version",
+    "type",
+    "schema_version",
+    "recorded_at",
+    "recorded_by",
+    "_text",
+    "prev_hash",
+    "hash",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+CHUNK = 1000
+_loads = json.loads
+_new = object.__new__
+
+
+class Connection(Protocol):
+    """What the shared code needs of a DB-API connection (sqlite3 and psycopg both have it)."""
+
+    def execute(self, sql: Any, parameters: Any = ..., /) -> Any:
+        """Run one statement and return its cursor."""
+
+
+def micros(stamp: str) -> int:
+    """Microseconds since the epoch: an integer column that sorts as the instants do."""
+    return (parse_stamp(stamp) - _EPOCH) // _MICROSECOND
+
+
+class _once(Generic[T]):
+    """`functools.cached_property` without its per-read lock (stores are one thread at a time)."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute, self.name = compute, compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> T: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> T | _once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
+class _Stored(Recorded):
+    """A Recorded read from the database: `data` is decoded, and `event` validated, on first use.
+
+    `event` validates the stored canonical JSON text directly (no dict in between) when the
+    record is of the current schema version. Equal to a Recorded with the same fields.
+    """
+
+    _text: str
+
+    @_once
+    def data(self) -> dict[str, Any]:
+        """The event's data object, decoded from the stored JSON."""
+        value: dict[str, Any] = _loads(self._text)
+        return value
+
+    @_once
+    def event(self) -> Event:
+        """The event, upcast to the current schema and validated."""
+        text = self.__dict__.get("_text")
+        if text is None or "data" in self.__dict__ or self.schema_version != CURRENT_SCHEMA_VERSION:
+            return load_event(self.type, self.schema_version, self.data)
+        return validate_event_json(self.type, text)
+
+    def computed_hash(self) -> str:
+        """The hash of the record as stored: of its data's stored bytes, not a re-encoding."""
+        text = self.__dict__.get("_text")
+        if text is None or "data" in self.__dict__:
+            return super().computed_hash()
+        return hashlib.sha256(
+            record_json(
+                position=self.position,
+                event_id=self.event_id,
+                summit_id=self.summit_id,
+                version=self.version,
+                type=self.type,
+                schema_version=self.schema_version,
+                recorded_at=self.recorded_at,
+                recorded_by=self.recorded_by,
+                data_json=text,
+                prev_hash=self.prev_hash,
+            ).encode()
+        ).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Recorded):
+            return NotImplemented
+        return self.fields() == other.fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _record(row: Row) -> Recorded:
+    """A record from a row in `COLUMNS` order, without the frozen dataclass's slow init."""
+    record: _Stored = _new(_Stored)
+    record.__dict__.update(zip(_ATTRIBUTES, row, strict=True))
+    return record
+
+
+def _row(record: Recorded, data_json: str) -> Row:
+    """The row to insert (in `INSERT_COLUMNS` order) for a sealed record and its data's JSON."""
+    return (
+        record.position,
+        record.event_id,
+        record.summit_id,
+        record.version,
+        record.type,
+        record.schema_version,
+        record.recorded_at,
+        micros(record.recorded_at),
+        record.recorded_by,
+        data_json,
+        record.prev_hash,
+        record.hash,
+    )
+
+
+class Queries:
+    """Every statement the shared code runs, written once with the dialect's placeholder."""
+
+    def __init__(self, mark: str) -> None:
+        def sql(text: str) -> str:
+            return text.replace("?", mark)
+
+        self.insert = sql(f"INSERT INTO events ({INSERT_COLUMNS}) VALUES ({', '.join('?' * 12)})")
+        # What an append depends on, in one query: is its first event already in the log, the
+        # summit's version, and the head (NULLs for an empty log).
+        self.state = sql(
+            "SELECT (SELECT position FROM events WHERE event_id = ?),"
+            " (SELECT max(version) FROM events WHERE summit_id = ?), h.position, h.hash,"
+            " h.recorded_at FROM (SELECT 1) AS one LEFT JOIN"
+            " (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1)"
+            " AS h ON 1 = 1"
+        )
+        self.version = sql("SELECT max(version) FROM events WHERE summit_id = ?")
+        self.head = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
+        self.stream = sql(
+            f"SELECT {COLUMNS} FROM events WHERE summit_id = ? AND position <= ? ORDER BY version"
+        )
+        self.read = sql(
+            f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+        )
+        self.page = sql(
+            f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
+            " ORDER BY position LIMIT ?"
+        )
+        self.last_at = sql("SELECT max(position) FROM events WHERE recorded_at_us <= ?")
+        self.by_position = sql(f"SELECT {COLUMNS} FROM events WHERE position = ?")
+        self.by_event_id = sql(f"SELECT {COLUMNS} FROM events WHERE event_id = ?")
+        self.everything = f"SELECT {COLUMNS} FROM events ORDER BY position"
+        self.add_token = sql(
+            "INSERT INTO tokens (token_hash, name, can_write, created_at) VALUES (?, ?, ?, ?)"
+        )
+        self.find_token = sql("SELECT name, can_write FROM tokens WHERE token_hash = ?")
+
+
+class SQLEventStore:
+    """The EventStore algorithm over one connection; subclasses open it and name their dialect.
+
+    Writers serialise on the database's write lock (taken by `_begin_write`), so positions are
+    given out in commit order without gaps; reads never wait for writers.
+    """
+
+    QUERIES: ClassVar[Queries] = Queries("?")
+    UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = ()
+
+    _conn: Any
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._pending: dict[str, Row] | None = None
+
+    # -- dialect hooks --
+
+    def _ready(self) -> Connection:
+        """The connection, usable now (a store may reconnect here)."""
+        conn: Connection = self._conn
+        return conn
+
+    def _begin_write(self) -> None:
+        """Start a transaction holding the log's write lock."""
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        self._conn.execute("ROLLBACK")
+
+    def _insert_rows(self, rows: Collection[Row]) -> None:
+        """Insert several rows (in `INSERT_COLUMNS` order) inside the current transaction."""
+        raise NotImplementedError
+
+    def _scan(self, query: str) -> Iterator[Row]:
+        """All rows of a query, fetched in chunks rather than at once."""
+        cursor = self._conn.execute(query)
+        try:
+            while rows := cursor.fetchmany(CHUNK):
+                yield from rows
+        finally:
+            cursor.close()
+
+    # -- transactions --
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction, committed (durably) on success, rolled back on any error."""
+        with self._lock:
+            conn = self._ready()
+            self._begin_write()
+            try:
+                yield conn
+            except BaseException:
+                self._pending = None
+                self._rollback()
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """The connection for a read; inside an import, its rows so far are written first."""
+        with self._lock:
+            pending = self._pending
+            if pending is not None:
+                conn = self._conn
+                if pending:
+                    self._insert_rows(pending.values())
+                    pending.clear()
+            else:
+                conn = self._ready()
+            yield conn
+
+    # -- writing --
+
+    def append(
+        self, summit_id: str, events: Sequence[NewEvent], expected_version: int | None = None
+    ) -> list[Recorded]:
+        """Append in one transaction; resent event_ids come back as stored, nothing appended."""
+        if not events:
+            return []
+        with self._write() as conn:
+            known_at, actual, *head_row = conn.execute(
+                self.QUERIES.state, (events[0].event_id, summit_id)
+            ).fetchone()
+            done: dict[str, Recorded] = {}
+            fresh: list[NewEvent] = []
+            for index, new in enumerate(events):
+                if new.event_id in done or any(f.event_id == new.event_id for f in fresh):
+                    continue
+                first_is_new = index == 0 and known_at is None
+                stored = None if first_is_new else self._known(summit_id, new)
+                if stored is None:
+                    fresh.append(new)
+                else:
+                    done[new.event_id] = stored
+            if fresh:
+                actual = actual or 0
+                if expected_version is not None and expected_version != actual:
+                    raise ConcurrencyError(summit_id, expected_version, actual)
+                head = None if head_row[0] is None else Head(*head_row)
+                rows = []
+                for version, new in enumerate(fresh, start=actual + 1):
+                    check_stream_order(summit_id, version, new.type)
+                    stamp = stamp_after(self._clock, head, new.recorded_at)
+                    record, data_json = seal_json(head, summit_id, version, new, stamp)
+                    rows.append(_row(record, data_json))
+                    done[new.event_id] = record
+                    head = Head(record.position, record.hash, record.recorded_at)
+                if len(rows) == 1:
+                    conn.execute(self.QUERIES.insert, rows[0])
+                else:
+                    self._insert_rows(rows)
+        return [done[new.event_id] for new in events]
+
+    def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
+        """Append pairs in one transaction, all or nothing; known events (same content) skipped.
+
+        Each item is checked and sealed before the next one is pulled from `items`, so an
+        error raised here belongs to the item pulled last. Rows go to the database in chunks.
+        """
+        with self._write():
+            head = self._head()
+            versions: dict[str, int] = {}
+            pending: dict[str, Row] = {}
+            self._pending = pending  # reads made meanwhile (by the caller's checks) see these
+            added = 0
+            for summit_id, new in items:
+                if new.event_id in pending:
+                    if self._same_pending(pending[new.event_id], summit_id, new):
+                        continue
+                    raise EventIdReused(f"event_id {new.event_id} is already used by another event")
+                if self._known(summit_id, new) is not None:
+                    continue
+                version = versions.get(summit_id)
+                if version is None:
+                    version = self._version(summit_id)
+                version += 1
+                check_stream_order(summit_id, version, new.type)
+                stamp = stamp_after(self._clock, head, new.recorded_at)
+                record, data_json = seal_json(head, summit_id, version, new, stamp)
+                pending[new.event_id] = _row(record, data_json)
+                versions[summit_id] = version
+                head = Head(record.position, record.hash, record.recorded_at)
+                added += 1
+                if len(pending) >= CHUNK:
+                    self._insert_rows(pending.values())
+                    pending.clear()
+            if pending:
+                self._insert_rows(pending.values())
+            self._pending = None
+        return added
+
+    @staticmethod
+    def _same_pending(row: Row, summit_id: str, new: NewEvent) -> bool:
+        return (row[2], row[4], row[5], _loads(row[9])) == (
+            summit_id,
+            new.type,
+            new.schema_version,
+            dict(new.data),
+        )
+
+    def _known(self, summit_id: str, new: NewEvent) -> Recorded | None:
+        stored = self._select_one(self.QUERIES.by_event_id, new.event_id)
+        if stored is not None and not same_event(stored, summit_id, new):
+            raise EventIdReused(f"event_id {new.event_id} is already used by another event")
+        return stored
+
+    def _version(self, summit_id: str) -> int:
+        row = self._conn.execute(self.QUERIES.version, (summit_id,)).fetchone()
+        return int(row[0] or 0)
+
+    def _head(self) -> Head | None:
+        row = self._conn.execute(self.QUERIES.head).fetchone()
+        return None if row is None else Head(*row)
+
+    # -- reading --
+
+    def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
+        """One summit's events in version order."""
+        with self._reading() as conn:
+            rows = conn.execute(self.QUERIES.stream, (summit_id, _upper(until_position))).fetchall()
+        return [_record(row) for row in rows]
+
+    def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
+        """One page of the log after a position."""
+        with self._reading() as conn:
+            rows = conn.execute(self.QUERIES.read, (max(after, 0), max(limit, 0))).fetchall()
+        return [_record(row) for row in rows]
+
+    def iter_log(
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
+    ) -> Iterator[Recorded]:
+        """The log in order, up to a position or a recorded time (inclusive), read in batches."""
+        last = _upper(until_position)
+        if until_recorded_at is not None:
+            last = min(last, self._last_position_at(until_recorded_at))
+        position = max(after, 0)
+        while position < last:
+            with self._reading() as conn:
+                rows = conn.execute(self.QUERIES.page, (position, last, CHUNK)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            position = rows[-1][0]
+
+    def _last_position_at(self, instant: datetime) -> int:
+        if instant.tzinfo is None:
+            raise ValueError("until_recorded_at must be timezone-aware")
+        micros = (instant - _EPOCH) // _MICROSECOND
+        with self._reading() as conn:
+            row = conn.execute(self.QUERIES.last_at, (micros,)).fetchone()
+        return int(row[0] or 0)
+
+    def head(self) -> Head | None:
+        """The last record, or None for an empty log."""
+        with self._reading():
+            return self._head()
+
+    def at(self, position: int) -> Recorded | None:
+        """The record at a position."""
+        with self._reading():
+            return self._select_one(self.QUERIES.by_position, position)
+
+    def by_event_id(self, event_id: str) -> Recorded | None:
+        """The record with this event_id."""
+        with self._reading():
+            return self._select_one(self.QUERIES.by_event_id, event_id)
+
+    def _select_one(self, query: str, value: Any) -> Recorded | None:
+        row = self._conn.execute(query, (value,)).fetchone()
+        return None if row is None else _record(row)
+
+    def verify(self) -> VerifyReport:
+        """Re-check every hash (over the stored bytes) and link, streaming in position order."""
+
+        def records() -> Generator[Recorded, None, None]:
+            with self._reading():
+                yield from map(_record, self._scan(self.QUERIES.everything))
+
+        rows = records()
+        try:
+            return verify_chain(rows)
+        finally:
+            rows.close()
+
+    # -- tokens --
+
+    def add_token(self, name: str, token_hash: str, *, can_write: bool = True) -> None:
+        """Store an API token by its SHA-256 hash."""
+        created = format_stamp(self._clock())
+        try:
+            with self._write() as conn:
+                conn.execute(self.QUERIES.add_token, (token_hash, name, can_write, created))
+        except self.UNIQUE_VIOLATION:
+            raise LogError("token already exists") from None
+
+    def find_token(self, token_hash: str) -> tuple[str, bool] | None:
+        """(name, can_write) of a token, by its hash."""
+        with self._lock:
+            row = self._ready().execute(self.QUERIES.find_token, (token_hash,)).fetchone()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def _upper(until_position: int | None) -> int:
+    return (1 << 62) if until_position is None else until_position
