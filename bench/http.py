@@ -1,8 +1,9 @@
-"""HTTP speed of the cached feed: gunicorn (2 workers) next to nginx serving the same bytes.
+"""HTTP speed of the cached feed: `diplocal serve` and gunicorn next to nginx, same bytes.
 
-Run by hand: `.venv/bin/python bench/http.py [--summits 1000] [--seconds 5]`. Needs wrk and nginx
-(Debian packages wrk, nginx-light). Both servers get `Connection: close` requests from wrk on
-loopback; nginx serves the exact bytes gunicorn produced, as a static file.
+Run by hand: `.venv/bin/python bench/http.py [--summits 1000] [--seconds 3]`. Needs wrk and nginx
+(Debian packages wrk, nginx-light). Every server gets `Connection: close` requests from wrk on
+loopback, has as many workers and writes no access log; nginx serves the exact bytes the app
+produced, as a static file, once with sendfile on (the target's reference) and once with it off.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -161,7 +162,7 @@ def in_process(db: str, repeat: int = 2000) -> dict[str, float]:
         "wsgi.url_scheme": "http",
     }
 
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+    def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> Any:
         assert status.startswith("200")
 
     started = time.perf_counter()
@@ -176,13 +177,40 @@ def in_process(db: str, repeat: int = 2000) -> dict[str, float]:
     return {"cached feed, WSGI fast path": fast, "cached feed through Flask": flask}
 
 
+def servers(
+    db: str, workers: int, gunicorn_args: list[str]
+) -> dict[str, tuple[list[str], int, dict[str, str]]]:
+    """Command, port and environment of each app server (no access log for any of them)."""
+    env = dict(os.environ, DIPLOCAL_DB=db)
+    env.pop("DIPLOCAL_BASE_URL", None)
+    diplocal = str(Path(sys.executable).parent / "diplocal")
+    port = free_port()
+    serve = [diplocal, "--db", db, "serve", "--port", str(port), "--workers", str(workers),
+             "--no-access-log"]  # fmt: skip
+    gport = free_port()
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", str(workers), *gunicorn_args,
+                "-b", f"127.0.0.1:{gport}", "--log-level", "warning",
+                f"web:create_app({{'FEED_BASE_URL': 'http://127.0.0.1:{port}'}})"]  # fmt: skip
+    return {"diplocal serve": (serve, port, env), "gunicorn": (gunicorn, gport, env)}
+
+
+def nginx_conf(tmp: Path, port: int, sendfile: bool) -> Path:
+    """An nginx configuration serving tmp/www on a port, sendfile on or off."""
+    conf = tmp / f"nginx-{port}.conf"
+    text = NGINX_CONF.format(tmp=tmp, port=port).replace(
+        "sendfile on;", f"sendfile {'on' if sendfile else 'off'};"
+    )
+    conf.write_text(text.replace(f"pid {tmp}/nginx.pid;", f"pid {tmp}/nginx-{port}.pid;"))
+    return conf
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--summits", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("gunicorn_args", nargs="*", help="extra gunicorn options (after --)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (nginx has 2)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of each server")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
@@ -193,55 +221,69 @@ def main() -> None:
     db = str(tmp / "bench.sqlite3")
     seed(db, args.summits)
 
-    env = dict(os.environ, DIPLOCAL_DB=db)
-    app_port, static_port = free_port(), free_port()
-    app_url = f"http://127.0.0.1:{app_port}/calendar.ics"
-    static_url = f"http://127.0.0.1:{static_port}/calendar.ics"
-    gunicorn = [sys.executable, "-m", "gunicorn", "-w", str(args.workers), *args.gunicorn_args,
-                "-b", f"127.0.0.1:{app_port}", "--log-level", "warning",
-                "web:create_app()"]  # fmt: skip
-    with running(gunicorn, f"http://127.0.0.1:{app_port}/healthz", env):
-        with urllib.request.urlopen(app_url) as response:
-            body, etag = response.read(), response.headers["ETag"]
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    apps = servers(db, args.workers, args.gunicorn_args)
+    with ExitStack() as stack:
+        urls: dict[str, str] = {}
+        for name, (command, port, env) in apps.items():
+            stack.enter_context(running(command, f"http://127.0.0.1:{port}/healthz", env))
+            urls[name] = f"http://127.0.0.1:{port}/calendar.ics"
+        bodies = {}
+        for name, url in urls.items():
+            with urllib.request.urlopen(url) as response:
+                bodies[name], etag = response.read(), response.headers["ETag"]
+        body = bodies["diplocal serve"]
+        assert set(bodies.values()) == {body}, "both app servers must send the same bytes"
         (tmp / "www" / "calendar.ics").write_bytes(body)
         (tmp / "www").chmod(0o755)
         (tmp / "www" / "calendar.ics").chmod(0o644)
-        (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, port=static_port))
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        with running([nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], static_url):
-            with urllib.request.urlopen(static_url) as response:
+        for sendfile in (True, False):
+            port = free_port()
+            conf = nginx_conf(tmp, port, sendfile)
+            url = f"http://127.0.0.1:{port}/calendar.ics"
+            stack.enter_context(running([nginx, "-p", str(tmp), "-c", str(conf)], url))
+            urls[f"nginx sendfile {'on' if sendfile else 'off'}"] = url
+            with urllib.request.urlopen(url) as response:
                 assert response.read() == body, "nginx must serve the same bytes"
-            for _ in range(20):  # warm both gunicorn workers' caches
-                urllib.request.urlopen(app_url).read()
-            rounds: list[dict[str, float]] = []
-            for _ in range(args.rounds):  # interleaved, so that a busy moment hits every side
-                rounds.append(
-                    {
-                        "nginx static 200": wrk(static_url, args.seconds, []),
-                        "gunicorn feed 200": wrk(app_url, args.seconds, []),
-                        "gunicorn feed 304": wrk(app_url, args.seconds, [f"If-None-Match: {etag}"]),
-                    }
-                )
+        for name in apps:  # warm every worker's cache
+            for _ in range(20):
+                urllib.request.urlopen(urls[name]).read()
+        rounds: list[dict[str, float]] = []
+        for _ in range(args.rounds):  # interleaved, so that a busy moment hits every side
+            rate: dict[str, float] = {}
+            for name, url in urls.items():
+                rate[f"{name} 200"] = wrk(url, args.seconds, [])
+                if name in apps:
+                    rate[f"{name} 304"] = wrk(url, args.seconds, [f"If-None-Match: {etag}"])
+            rounds.append(rate)
+            print("  round:", ", ".join(f"{k} {v:,.0f}" for k, v in rate.items()), flush=True)
+
+    def ratio(a: str, b: str) -> float:
+        return statistics.median(r[a] / r[b] for r in rounds)
+
     results = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
     ratios = {
-        "feed vs nginx": statistics.median(
-            r["gunicorn feed 200"] / r["nginx static 200"] for r in rounds
-        ),
-        "304 vs 200": statistics.median(
-            r["gunicorn feed 304"] / r["gunicorn feed 200"] for r in rounds
-        ),
+        "feed vs nginx": ratio("diplocal serve 200", "nginx sendfile on 200"),
+        "304 vs 200": ratio("diplocal serve 304", "diplocal serve 200"),
+    }
+    others = {
+        "serve vs nginx sendfile off": ratio("diplocal serve 200", "nginx sendfile off 200"),
+        "gunicorn vs nginx": ratio("gunicorn 200", "nginx sendfile on 200"),
+        "gunicorn 304 vs 200": ratio("gunicorn 304", "gunicorn 200"),
     }
     print(
-        f"feed: {args.summits} summits, {len(body):,} bytes; gunicorn -w {args.workers}; "
+        f"feed: {args.summits} summits, {len(body):,} bytes; {args.workers} workers each; "
         f"wrk -t2 -c16 -d{args.seconds}s -H 'Connection: close'; median of {args.rounds} rounds"
     )
-    for name, rate in results.items():
-        print(f"  {name:<20} {rate:>10,.0f} req/s")
+    for name, rate_ in results.items():
+        print(f"  {name:<24} {rate_:>10,.0f} req/s")
     for name, micros in in_process(db).items():
         print(f"  {name:<28} {micros:>8,.0f} us/request in process")
-    for name, ratio in ratios.items():
-        verdict = "ok" if ratio >= TARGETS[name] else "BELOW TARGET"
-        print(f"  {name:<20} {ratio:>10.2f}x  (target >= {TARGETS[name]}x: {verdict})")
+    for name, value in others.items():
+        print(f"  {name:<28} {value:>6.2f}x")
+    for name, value in ratios.items():
+        verdict = "ok" if value >= TARGETS[name] else "BELOW TARGET"
+        print(f"  {name:<28} {value:>6.2f}x  (target >= {TARGETS[name]}x: {verdict})")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

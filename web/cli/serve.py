@@ -1,4 +1,4 @@
-"""`diplocal serve`: run the web app under gunicorn, optionally with the demo calendar."""
+"""`diplocal serve`: run the web app under granian or gunicorn, optionally with the demo log."""
 
 from __future__ import annotations
 
@@ -9,20 +9,56 @@ import click
 
 from web.cli import Context
 
+SERVERS = ("granian", "gunicorn")
+# Set by `serve` for the worker processes, which each build their own app from them.
+_DB_VARIABLE = "DIPLOCAL_SERVE_DB"
+_BASE_VARIABLE = "DIPLOCAL_SERVE_FEED_BASE_URL"
 
-def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
-    """Serve with gunicorn's Python API; each worker builds its own app (own DB connection)."""
+
+def served_app() -> Any:
+    """The app a worker process of `diplocal serve` builds (own store connection, own caches)."""
+    from web import create_app
+
+    return create_app({"DB": os.environ[_DB_VARIABLE], "FEED_BASE_URL": os.environ[_BASE_VARIABLE]})
+
+
+def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
+    """Serve with granian: a Rust HTTP server, each worker running the app in one Python thread.
+
+    One blocking thread per worker keeps requests inside a process one at a time (like a
+    gunicorn sync worker); the HTTP work (accept, parsing, writing the body) stays in Rust.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces, RuntimeModes
+
+    Granian(
+        f"{__name__}:served_app",
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=1,
+        runtime_mode=RuntimeModes.st,
+        websockets=False,
+        log_access=access_log,
+        workers_kill_timeout=5,
+        factory=True,
+    ).serve()
+
+
+def _gunicorn(host: str, port: int, workers: int, access_log: bool) -> None:
+    """Serve with gunicorn's Python API (sync workers); each worker builds its own app."""
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("accesslog", "-" if access_log else None)
             self.cfg.set("graceful_timeout", 5)
 
         def load(self) -> Any:
-            return app_factory()
+            return served_app()
 
     Server().run()
 
@@ -32,10 +68,21 @@ def _gunicorn(app_factory: Any, host: str, port: int, workers: int) -> None:
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--demo", is_flag=True, help="Load the bundled demo log if the store is empty.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--server",
+    type=click.Choice(SERVERS),
+    default="granian",
+    show_default=True,
+    help="HTTP server running the workers.",
+)
+@click.option(
+    "--access-log/--no-access-log", default=True, show_default=True, help="Log each request."
+)
 @click.pass_obj
-def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
-    """Serve the calendar, its feeds and the API (gunicorn, several worker processes)."""
-    from web import create_app
+def serve(
+    obj: Context, host: str, port: int, demo: bool, workers: int, server: str, access_log: bool
+) -> None:
+    """Serve the calendar, its feeds and the API (several worker processes)."""
     from web.demo import load_demo
 
     store = obj.store()
@@ -55,12 +102,10 @@ def serve(obj: Context, host: str, port: int, demo: bool, workers: int) -> None:
         "           Google Calendar: Other calendars > From URL. Outlook.com: Add calendar >\n"
         "           Subscribe from web. The web page has one-click links for all three."
     )
-    db = obj.db
-
-    def factory() -> Any:
-        return create_app({"DB": db, "FEED_BASE_URL": base})
-
-    _gunicorn(factory, host, port, workers)
+    os.environ[_DB_VARIABLE] = obj.db
+    os.environ[_BASE_VARIABLE] = base
+    run = _granian if server == "granian" else _gunicorn
+    run(host, port, workers, access_log)
 
 
 COMMANDS: list[click.Command] = [serve]
