@@ -1,4 +1,4 @@
-"""Real gunicorn, two workers, on loopback: conditional GET; workers agree after a write."""
+"""Real servers (gunicorn, `diplocal serve` on granian), two workers: conditional GET, agreement."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email.message import Message
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -24,33 +25,32 @@ pytestmark = pytest.mark.slow
 
 def fetch(
     url: str, headers: dict[str, str] | None = None, data: bytes | None = None
-) -> tuple[int, dict[str, str], bytes]:
+) -> tuple[int, Message, bytes]:
     request = urllib.request.Request(url, data=data, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
-@pytest.fixture
-def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
+def command(server: str, port: int) -> list[str]:
+    if server == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                "web:create_app()"]  # fmt: skip
+    diplocal = str(Path(sys.executable).parent / "diplocal")
+    return [diplocal, "serve", "--server", server, "--workers", "2", "--port", str(port)]
+
+
+@pytest.fixture(params=["gunicorn", "granian"])
+def server(request: pytest.FixtureRequest, tmp_path: Path, helpers: Any) -> Iterator[str]:
     db = str(tmp_path / "served.sqlite3")
     store = open_store(db)
     store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
     store.close()
     port = helpers.free_port()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "web:create_app()",
-        ],
+        command(request.param, port),
         env=helpers.server_env(db),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -61,6 +61,12 @@ def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
         yield url
     finally:
         helpers.stop(process)
+
+
+def head(url: str) -> tuple[int, Message, bytes]:
+    request = urllib.request.Request(url, method="HEAD")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.headers, response.read()
 
 
 def post(url: str, summit_id: str, event_type: str, data: dict[str, Any], token: str) -> int:
@@ -92,6 +98,11 @@ def test_conditional_get_and_two_workers_agree_after_a_write(server: str, helper
     assert fetch(server + "/calendar.ics", {"If-Modified-Since": modified})[0] == 304
     stale = format_datetime(parsedate_to_datetime(modified) - timedelta(hours=1), usegmt=True)
     assert fetch(server + "/calendar.ics", {"If-Modified-Since": stale})[0] == 200
+    for _ in range(4):  # HEAD, whichever worker answers and whether or not it has the feed cached
+        status, head_headers, head_body = head(server + "/calendar.ics")
+        assert (status, head_body) == (200, b"")
+        assert head_headers["Content-Length"] == str(len(body))
+        assert head_headers["ETag"] == etag
 
     # warm both workers' caches on the old state, then write through whichever answers
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -1,4 +1,4 @@
-"""`diplocal serve --demo` as a subprocess: it loads the demo log and serves the feed."""
+"""`diplocal serve --demo` as a subprocess (granian or gunicorn): demo loaded, feed served."""
 
 from __future__ import annotations
 
@@ -16,11 +16,16 @@ from calendar_core.demo import demo_lines
 pytestmark = pytest.mark.slow
 
 
-def test_serve_demo_serves_the_demo_summits(tmp_path: Path, helpers: Any) -> None:
+@pytest.mark.parametrize("server", [None, "gunicorn"])
+def test_serve_demo_serves_the_demo_summits(
+    server: str | None, tmp_path: Path, helpers: Any
+) -> None:
     db = str(tmp_path / "demo.sqlite3")
     port = helpers.free_port()
+    diplocal = str(Path(sys.executable).parent / "diplocal")
+    chosen = [] if server is None else ["--server", server]
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "diplocal"), "serve", "--demo", "--port", str(port)],
+        [diplocal, "serve", "--demo", "--port", str(port), *chosen],
         env=helpers.server_env(db),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -30,11 +35,13 @@ def test_serve_demo_serves_the_demo_summits(tmp_path: Path, helpers: Any) -> Non
         helpers.wait_until_healthy(url, process)
         with urllib.request.urlopen(url + "/calendar.ics", timeout=10) as response:
             feed = response.read()
+            engine = response.headers["Server"]
         with urllib.request.urlopen(url + "/api/summits", timeout=10) as response:
             listed = json.load(response)
     finally:
         printed = helpers.stop(process)
     assert f"{url}/calendar.ics" in printed
+    assert engine.startswith(server or "granian"), "the default server is granian"
     demo_ids = {json.loads(line)["summit_id"] for line in demo_lines()}
     assert {s["summit_id"] for s in listed["summits"]} <= demo_ids
     dated = [s for s in listed["summits"] if s["schedule"]["start"].count("-") >= 2]
