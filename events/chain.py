@@ -59,7 +59,9 @@ def seal_json(
     position = 1 if head is None else head.position + 1
     prev_hash = ZERO_HASH if head is None else head.hash
     data = dict(new.data)
-    data_json = canonical_json(data).decode()
+    data_json = new.data_json
+    if data_json is None:
+        data_json = canonical_json(data).decode()
     digest = hashlib.sha256(
         record_json(
             position=position,

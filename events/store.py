@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from events.record import Recorded
+from pydantic import ValidationError
+from pydantic_core import PydanticCustomError
+
+from events.record import Recorded, data_json
 from events.schema import Event, event_data
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
@@ -44,6 +47,8 @@ class NewEvent:
     recorded_by: str | None = None
     recorded_at: str | None = None  # set by imports only; otherwise the store's clock decides
     claimed: Claimed | None = None
+    # Canonical JSON of `data`, written once by `of`/`from_event` (not copied by `replace`).
+    data_json: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def of(
@@ -56,12 +61,29 @@ class NewEvent:
     ) -> NewEvent:
         """Validate raw event data, upcasting older versions; raises ValueError."""
         event = load_event(event_type, schema_version, dict(data))
-        return cls(event_type, data, event, schema_version=schema_version, **extra)
+        new = cls(event_type, data, event, schema_version=schema_version, **extra)
+        return new._encoded()
 
     @classmethod
     def from_event(cls, event: Event, **extra: Any) -> NewEvent:
         """Wrap an event built in code."""
-        return cls(event.type, event_data(event), event, **extra)
+        return cls(event.type, event_data(event), event, **extra)._encoded()
+
+    def _encoded(self) -> NewEvent:
+        """Write the canonical JSON of `data` now; text UTF-8 cannot hold is refused here."""
+        try:
+            text = data_json(self.data if type(self.data) is dict else dict(self.data))
+        except UnicodeEncodeError:
+            raise _unencodable(self.data) from None
+        object.__setattr__(self, "data_json", text)
+        return self
+
+
+def _unencodable(data: Mapping[str, Any]) -> ValidationError:
+    """The data holds text UTF-8 cannot encode (a lone surrogate, which validation lets through
+    only where it does not look at strings, such as an upcaster's output)."""
+    error = PydanticCustomError("string_unicode", "text must be valid Unicode (no lone surrogates)")
+    return ValidationError.from_exception_data("Event", [{"type": error, "loc": (), "input": data}])
 
 
 @dataclass(frozen=True)
