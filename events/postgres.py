@@ -66,7 +66,8 @@ _SCHEMA_PRESENT = (
 
 # The write lock: it conflicts with itself but not with readers (ACCESS SHARE), so appends are
 # serialised and commit in position order: a reader paging by position never skips a row that
-# commits late.
+# commits late. PostgreSQL lets a role take it with UPDATE rights on the table (which the
+# triggers make useless for anything else).
 _BEGIN_WRITE = "BEGIN; LOCK TABLE events IN EXCLUSIVE MODE"
 
 

@@ -1,6 +1,7 @@
-"""Writer processes for the SQLite concurrency and crash tests, started with multiprocessing spawn.
+"""Writer processes for the store concurrency and crash tests, started with multiprocessing spawn.
 
 The test puts this folder on sys.path, which spawned children inherit, so they can import it.
+`db` is what `open_store` takes: a SQLite path or a PostgreSQL URL.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
-from events import ConcurrencyError, NewEvent, system_clock
-from events.sqlite import SQLiteEventStore
+from events import ConcurrencyError, EventStore, NewEvent, open_store, system_clock
 
 ANNOUNCE: dict[str, Any] = {
     "title": "Worker summit",
@@ -29,7 +29,7 @@ def _note(text: str) -> NewEvent:
 def write(mode: str, db: str, writer: int, count: int, start: Any, results: Any) -> None:
     """Run one writer ("shared" or "own") once all are ready (the barrier `start`); put on the
     `results` queue the ids it was told were appended or refused."""
-    store = SQLiteEventStore(db, system_clock)
+    store = open_store(db, system_clock)
     start.wait()
     try:
         results.put((writer, (shared if mode == "shared" else own)(store, writer, count)))
@@ -37,7 +37,7 @@ def write(mode: str, db: str, writer: int, count: int, start: Any, results: Any)
         store.close()
 
 
-def shared(store: SQLiteEventStore, writer: int, count: int) -> dict[str, list[str]]:
+def shared(store: EventStore, writer: int, count: int) -> dict[str, list[str]]:
     """Append notes to one summit everyone writes to, with expected_version, retrying."""
     ok: list[str] = []
     conflicted: list[str] = []
@@ -54,7 +54,7 @@ def shared(store: SQLiteEventStore, writer: int, count: int) -> dict[str, list[s
     return {"ok": ok, "conflicted": conflicted}
 
 
-def own(store: SQLiteEventStore, writer: int, count: int) -> dict[str, list[str]]:
+def own(store: EventStore, writer: int, count: int) -> dict[str, list[str]]:
     """Announce a summit of one's own and append notes to it."""
     summit = f"own-{writer}"
     first = NewEvent.of("SummitAnnounced", ANNOUNCE)
@@ -66,7 +66,7 @@ def own(store: SQLiteEventStore, writer: int, count: int) -> dict[str, list[str]
 
 def crash(db: str, acks: Connection) -> None:
     """Append forever, sending each event_id down the pipe once append() has returned."""
-    store = SQLiteEventStore(db, system_clock)
+    store = open_store(db, system_clock)
     if not store.stream("crash-summit"):
         store.append("crash-summit", [NewEvent.of("SummitAnnounced", ANNOUNCE, event_id="start")])
     n = 0
@@ -80,7 +80,7 @@ def crash(db: str, acks: Connection) -> None:
 def open_new(db: str, writer: int, start: Any, results: Any) -> None:
     """Open a file that may not exist yet, at the same moment as the others, and announce."""
     start.wait()
-    store = SQLiteEventStore(db, system_clock)
+    store = open_store(db, system_clock)
     try:
         store.append(f"own-{writer}", [NewEvent.of("SummitAnnounced", ANNOUNCE)])
         results.put(writer)

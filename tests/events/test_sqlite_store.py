@@ -1,4 +1,5 @@
-"""What only the SQLite store promises: durability, append-only triggers, concurrent writers."""
+"""What the SQL stores promise beyond the contract: durability, append-only triggers, concurrent
+writers. The concurrency and crash tests run on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ from events import FixedClock, open_store
 from events.sqlite import SQLiteEventStore
 
 HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What `open_store` takes for a new log: a SQLite file path, or a new PostgreSQL database."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return str(tmp_path / "log.sqlite3")
 
 
 @pytest.fixture
@@ -85,13 +95,12 @@ def test_verify_names_a_row_whose_data_is_no_longer_json(tmp_path: Path, clock: 
 
 
 def test_eight_processes_appending_at_once_serialise_correctly(
-    tmp_path: Path, clock: FixedClock, log_worker: None
+    db: str, clock: FixedClock, log_worker: None
 ) -> None:
     """4 writers race on one summit with expected_version, 4 write their own: nothing is lost."""
     import log_worker as worker
 
-    db = str(tmp_path / "log.sqlite3")
-    store = SQLiteEventStore(db, clock)
+    store = open_store(db, clock)
     store.append("shared-summit", [announce()])
     store.close()
     per_writer = 200
@@ -111,7 +120,7 @@ def test_eight_processes_appending_at_once_serialise_correctly(
         process.join()
         assert process.exitcode == 0
 
-    store = SQLiteEventStore(db, clock)
+    store = open_store(db, clock)
     log = list(store.iter_log())
     assert [r.position for r in log] == list(range(1, len(log) + 1))
     ids = Counter(r.event_id for r in log)
@@ -133,12 +142,11 @@ def test_eight_processes_appending_at_once_serialise_correctly(
 
 
 def test_every_acknowledged_append_survives_sigkill(
-    tmp_path: Path, clock: FixedClock, log_worker: None
+    db: str, clock: FixedClock, log_worker: None
 ) -> None:
     """A writer killed at random moments never loses an event it was told was appended."""
     import log_worker as worker
 
-    db = str(tmp_path / "log.sqlite3")
     spawn = multiprocessing.get_context("spawn")
     rng = random.Random(20250601)
     acked: list[str] = []
@@ -160,7 +168,7 @@ def test_every_acknowledged_append_survives_sigkill(
             except EOFError:
                 break
         receiver.close()
-        store = SQLiteEventStore(db, clock)
+        store = open_store(db, clock)
         missing = [i for i in acked if store.by_event_id(i) is None]
         assert missing == []
         report = store.verify()
