@@ -1,4 +1,6 @@
-"""Real servers (gunicorn, `diplocal serve` on granian), two workers: conditional GET, agreement."""
+"""Real servers (gunicorn, `diplocal serve` on granian), two workers: conditional GET, agreement.
+
+Each runs over a SQLite file and over a PostgreSQL database (one connection per worker)."""
 
 from __future__ import annotations
 
@@ -42,9 +44,18 @@ def command(server: str, port: int) -> list[str]:
     return [diplocal, "serve", "--server", server, "--workers", "2", "--port", str(port)]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def served_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store the server uses: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return str(tmp_path / "served.sqlite3")
+
+
 @pytest.fixture(params=["gunicorn", "granian"])
-def server(request: pytest.FixtureRequest, tmp_path: Path, helpers: Any) -> Iterator[str]:
-    db = str(tmp_path / "served.sqlite3")
+def server(request: pytest.FixtureRequest, served_db: str, helpers: Any) -> Iterator[str]:
+    db = served_db
     store = open_store(db)
     store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
     store.close()
