@@ -9,6 +9,8 @@ command -v chromium >/dev/null || missing+=(chromium)
   || missing+=(gir1.2-ical-3.0)
 /usr/bin/python3 -c 'import gi' 2>/dev/null || missing+=(python3-gi)
 command -v node >/dev/null || missing+=(nodejs)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null \
+  || missing+=(postgresql)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
