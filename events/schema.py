@@ -9,6 +9,7 @@ from datetime import date
 from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
+import orjson
 import pycountry
 from pydantic import (
     AfterValidator,
@@ -18,6 +19,8 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 
@@ -45,6 +48,8 @@ _LOCAL = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})"
     r"(?:T(?P<H>\d{2}):(?P<M>\d{2})(?P<off>[+-]\d{2}:\d{2})?)?)?)?$"
 )
+
+_orjson_loads = orjson.loads
 
 Precision = Literal["year", "month", "day", "minute"]
 
@@ -176,6 +181,37 @@ class Location(_Model):
     timezone: ZoneName
 
 
+def _by_value(limit: int) -> WrapValidator:
+    """Reuse the model validated from an equal dict of plain values (participants and places
+    repeat from event to event); anything else, and every first sight, is validated in full.
+
+    Only dicts whose values are all hashable are keyed; a key equal to a valid one holds equal
+    strings (or None), which validation would accept the same way.
+    """
+    known: dict[tuple[tuple[str, Any], ...], Any] = {}
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if type(value) is not dict:
+            return handler(value)
+        try:
+            key = tuple(value.items())
+            model = known.get(key)
+        except TypeError:  # an unhashable value: let validation say what is wrong
+            return handler(value)
+        if model is None:
+            model = handler(value)
+            if len(known) >= limit:
+                known.clear()
+            known[key] = model
+        return model
+
+    return WrapValidator(validate)
+
+
+KnownParticipant = Annotated[Participant, _by_value(4096)]
+KnownLocation = Annotated[Location, _by_value(4096)]
+
+
 class Schedule(_Model):
     """When, in the venue's local wall time; the written form gives the precision."""
 
@@ -211,8 +247,8 @@ class SummitAnnounced(_Data):
     type: Literal["SummitAnnounced"] = "SummitAnnounced"
     title: ShortText
     kind: Kind
-    participants: Annotated[list[Participant], Field(min_length=1, max_length=200)]
-    location: Location
+    participants: Annotated[list[KnownParticipant], Field(min_length=1, max_length=200)]
+    location: KnownLocation
     schedule: Schedule
     status: Literal["tentative", "confirmed"]
     description: LongText | None = None
@@ -236,7 +272,7 @@ class SummitRescheduled(_Data):
 
     type: Literal["SummitRescheduled"] = "SummitRescheduled"
     schedule: Schedule | None = None
-    location: Location | None = None
+    location: KnownLocation | None = None
     reason: LongText | None = None
 
     @model_validator(mode="after")
@@ -250,8 +286,8 @@ class ParticipantsChanged(_Data):
     """Who attends changed."""
 
     type: Literal["ParticipantsChanged"] = "ParticipantsChanged"
-    added: Annotated[list[Participant], Field(max_length=200)] = []
-    withdrawn: Annotated[list[Participant], Field(max_length=200)] = []
+    added: Annotated[list[KnownParticipant], Field(max_length=200)] = []
+    withdrawn: Annotated[list[KnownParticipant], Field(max_length=200)] = []
 
     @model_validator(mode="after")
     def _changes_someone(self) -> ParticipantsChanged:
@@ -378,11 +414,23 @@ def validate_event(event_type: str, data: Any) -> Event:
 
 
 def validate_event_json(event_type: str, text: str | bytes) -> Event:
-    """`validate_event` for data given as JSON text: parsed and validated in one pass."""
+    """`validate_event` for data given as JSON text.
+
+    Decoded with orjson, then validated as Python data, which reuses the participants and
+    places seen before (`_by_value`); text orjson refuses is left to pydantic to report.
+    """
     model = _MODELS.get(event_type)
     if model is None or ('"type"' in text if isinstance(text, str) else b'"type"' in text):
         return validate_event(event_type, json.loads(text))
-    event: Event = model.__pydantic_validator__.validate_json(text)
+    try:
+        data = _orjson_loads(text)
+    except ValueError:
+        data = None
+    validator = model.__pydantic_validator__
+    if type(data) is dict:
+        event: Event = validator.validate_python(data)
+    else:
+        event = validator.validate_json(text)
     return event
 
 
