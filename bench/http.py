@@ -93,13 +93,13 @@ def wait(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running(command: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+def running(command: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[int]:
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         wait(url, process)
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)
@@ -130,18 +130,43 @@ http {{
 """
 
 
-def wrk(url: str, seconds: int, headers: list[str]) -> float:
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            pids += tree(int(child))
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by a process tree (live processes only)."""
+    ticks = 0
+    for each in tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, seconds: int, headers: list[str], pid: int) -> tuple[float, float]:
+    """Requests per second, and server CPU microseconds per request (all its processes)."""
+    before = cpu_seconds(pid)
     command = ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", "Connection: close"]
     for header in headers:
         command += ["-H", header]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(pid) - before
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"wrk saw {errors[1]} error responses:\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
+    done = re.search(r"(\d+) requests in", out)
+    if match is None or done is None:
         raise SystemExit(out)
-    return float(match[1])
+    return float(match[1]), used / int(done[1]) * 1e6
 
 
 def in_process(db: str, repeat: int = 2000) -> dict[str, float]:
@@ -225,8 +250,11 @@ def main() -> None:
     apps = servers(db, args.workers, args.gunicorn_args)
     with ExitStack() as stack:
         urls: dict[str, str] = {}
+        pids: dict[str, int] = {}
         for name, (command, port, env) in apps.items():
-            stack.enter_context(running(command, f"http://127.0.0.1:{port}/healthz", env))
+            pids[name] = stack.enter_context(
+                running(command, f"http://127.0.0.1:{port}/healthz", env)
+            )
             urls[name] = f"http://127.0.0.1:{port}/calendar.ics"
         bodies = {}
         for name, url in urls.items():
@@ -241,21 +269,27 @@ def main() -> None:
             port = free_port()
             conf = nginx_conf(tmp, port, sendfile)
             url = f"http://127.0.0.1:{port}/calendar.ics"
-            stack.enter_context(running([nginx, "-p", str(tmp), "-c", str(conf)], url))
-            urls[f"nginx sendfile {'on' if sendfile else 'off'}"] = url
+            name = f"nginx sendfile {'on' if sendfile else 'off'}"
+            pids[name] = stack.enter_context(running([nginx, "-p", str(tmp), "-c", str(conf)], url))
+            urls[name] = url
             with urllib.request.urlopen(url) as response:
                 assert response.read() == body, "nginx must serve the same bytes"
         for name in apps:  # warm every worker's cache
             for _ in range(20):
                 urllib.request.urlopen(urls[name]).read()
         rounds: list[dict[str, float]] = []
+        cpu: list[dict[str, float]] = []
         for _ in range(args.rounds):  # interleaved, so that a busy moment hits every side
             rate: dict[str, float] = {}
+            micros: dict[str, float] = {}
             for name, url in urls.items():
-                rate[f"{name} 200"] = wrk(url, args.seconds, [])
-                if name in apps:
-                    rate[f"{name} 304"] = wrk(url, args.seconds, [f"If-None-Match: {etag}"])
+                conditions = {"200": []} if name not in apps else {
+                    "200": [], "304": [f"If-None-Match: {etag}"]}  # fmt: skip
+                for status, headers in conditions.items():
+                    key = f"{name} {status}"
+                    rate[key], micros[key] = wrk(url, args.seconds, headers, pids[name])
             rounds.append(rate)
+            cpu.append(micros)
             print("  round:", ", ".join(f"{k} {v:,.0f}" for k, v in rate.items()), flush=True)
 
     def ratio(a: str, b: str) -> float:
@@ -276,9 +310,10 @@ def main() -> None:
         f"wrk -t2 -c16 -d{args.seconds}s -H 'Connection: close'; median of {args.rounds} rounds"
     )
     for name, rate_ in results.items():
-        print(f"  {name:<24} {rate_:>10,.0f} req/s")
-    for name, micros in in_process(db).items():
-        print(f"  {name:<28} {micros:>8,.0f} us/request in process")
+        used = statistics.median(c[name] for c in cpu)
+        print(f"  {name:<24} {rate_:>10,.0f} req/s  {used:>6,.0f} us server CPU/request")
+    for name, spent in in_process(db).items():
+        print(f"  {name:<28} {spent:>8,.0f} us/request in process")
     for name, value in others.items():
         print(f"  {name:<28} {value:>6.2f}x")
     for name, value in ratios.items():
