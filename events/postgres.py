@@ -119,11 +119,21 @@ class PostgresEventStore(SQLEventStore):
     def _begin_write(self) -> None:
         self._conn.execute(_BEGIN_WRITE)
 
+    def close(self) -> None:
+        """Close the connection (one inherited through fork is left to the parent)."""
+        with self._lock:
+            if self._pid == os.getpid():
+                self._conn.close()
+
     def _rollback(self) -> None:
         if not self._conn.broken:
             self._conn.execute("ROLLBACK")
 
     def _insert_rows(self, rows: Collection[Row]) -> None:
+        """COPY for a batch; one INSERT (one round trip) for the single row a read flushes."""
+        if len(rows) == 1:
+            self._conn.execute(self.QUERIES.insert, next(iter(rows)))
+            return
         with (
             self._conn.cursor() as cursor,
             cursor.copy(f"COPY events ({INSERT_COLUMNS}) FROM STDIN") as copy,
