@@ -32,6 +32,8 @@ _ORJSON_OPTIONS = (
 )
 _dumps = orjson.dumps
 _EncodeError = orjson.JSONEncodeError
+_orjson_loads = orjson.loads
+_DecodeError = orjson.JSONDecodeError
 
 
 def _refuse(obj: Any) -> Any:
@@ -57,6 +59,17 @@ def data_json(data: Any) -> str:
     that UTF-8 cannot hold (lone surrogates)."""
     fast = plain_json(data)
     return _json_module(data).decode() if fast is None else fast.decode()
+
+
+def load_data(text: str | bytes) -> Any:
+    """Decode stored event data (JSON text this code wrote) with orjson, which is about twice
+    as fast as the json module; text orjson refuses (lone surrogate escapes, NaN) goes to
+    the json module. Event data holds no numbers, so orjson's floats for integers beyond
+    64 bits never arise."""
+    try:
+        return _orjson_loads(text)
+    except _DecodeError:
+        return json.loads(text)
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -8,7 +8,6 @@ table layout, the queries and the hash-chain logic are the same for both.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 from events.chain import check_stream_order, same_event, seal_json, stamp_after, verify_chain
 from events.clock import Clock
-from events.record import Recorded, format_stamp, parse_stamp, record_json
+from events.record import Recorded, format_stamp, load_data, parse_stamp, record_json
 from events.schema import Event, validate_event_json
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
@@ -49,7 +48,7 @@ _ATTRIBUTES = (
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 CHUNK = 1000
-_loads = json.loads
+_loads = load_data
 _new = object.__new__
 
 

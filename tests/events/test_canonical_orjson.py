@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from events.record import data_json, plain_json
+from events.record import data_json, load_data, plain_json
 from events.schema import SummitNoted
 from events.store import NewEvent
 
@@ -101,3 +101,15 @@ def test_from_event_refuses_text_utf8_cannot_hold() -> None:
     event = SummitNoted.model_construct(note="built in code \udfff")  # skips validation
     with pytest.raises(ValidationError, match="lone surrogates"):
         NewEvent.from_event(event)
+
+
+@given(values)
+def test_load_data_reads_what_the_json_module_reads(obj: Any) -> None:
+    # As stored (non-ASCII as is) where UTF-8 can hold it, and escaped (lone surrogates as
+    # \\udXXX, which orjson refuses and the json module reads) in every case.
+    texts = [json.dumps(obj, ensure_ascii=True)]
+    if encodable(obj):
+        texts.append(reference(obj).decode())
+    for text in texts:
+        if in_64_bits(obj):
+            assert load_data(text) == json.loads(text)
