@@ -279,10 +279,13 @@ def main() -> None:
                 urllib.request.urlopen(urls[name]).read()
         rounds: list[dict[str, float]] = []
         cpu: list[dict[str, float]] = []
-        for _ in range(args.rounds):  # interleaved, so that a busy moment hits every side
+        names = list(urls)
+        for number in range(args.rounds):  # interleaved, so that a busy moment hits every side
             rate: dict[str, float] = {}
             micros: dict[str, float] = {}
-            for name, url in urls.items():
+            turn = number % len(names)  # and each round starts with another server
+            for name in names[turn:] + names[:turn]:
+                url = urls[name]
                 conditions = {"200": []} if name not in apps else {
                     "200": [], "304": [f"If-None-Match: {etag}"]}  # fmt: skip
                 for status, headers in conditions.items():
@@ -290,12 +293,13 @@ def main() -> None:
                     rate[key], micros[key] = wrk(url, args.seconds, headers, pids[name])
             rounds.append(rate)
             cpu.append(micros)
-            print("  round:", ", ".join(f"{k} {v:,.0f}" for k, v in rate.items()), flush=True)
+            shown = ", ".join(f"{k} {rate[k]:,.0f}" for k in sorted(rate))
+            print(f"  round {number + 1}: {shown}", flush=True)
 
     def ratio(a: str, b: str) -> float:
         return statistics.median(r[a] / r[b] for r in rounds)
 
-    results = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
+    results = {name: statistics.median(r[name] for r in rounds) for name in sorted(rounds[0])}
     ratios = {
         "feed vs nginx": ratio("diplocal serve 200", "nginx sendfile on 200"),
         "304 vs 200": ratio("diplocal serve 304", "diplocal serve 200"),
