@@ -53,12 +53,14 @@ def check_import(
 
     Each summit's state starts from the store's stream (read when the summit first appears) and
     follows the imported lines; events already in the log are passed on unchecked (the store
-    skips them or rejects a reused event_id).
+    skips them or rejects a reused event_id). The store's `import_events` takes each pair before
+    pulling the next, and its reads meanwhile see the import's earlier events, so an event_id
+    repeated within the import is found by `by_event_id` too: nothing per line is kept here
+    but the state of each summit.
     """
     states: dict[str, Summit | None] = {}
-    seen: set[str] = set()
     for line_no, summit_id, new in items:
-        if new.event_id in seen or store.by_event_id(new.event_id) is not None:
+        if store.by_event_id(new.event_id) is not None:
             yield summit_id, new
             continue
         if summit_id not in states:
@@ -70,5 +72,4 @@ def check_import(
             raise ImportRejected(line_no, str(error)) from None
         version = 1 if summit is None else summit.version + 1
         states[summit_id] = evolve(summit, _pending(summit_id, version, new))
-        seen.add(new.event_id)
         yield summit_id, new
