@@ -15,14 +15,31 @@ from events.record import Recorded, data_json
 from events.schema import Event, event_data
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
+# Event ids made 256 at a time from one read of the OS's random bytes; `list.pop` hands each
+# out once even between threads, and a forked child starts with none of its parent's.
+_spare_ids: list[str] = []
+os.register_at_fork(after_in_child=_spare_ids.clear)
+
+
+def _fresh_ids(count: int) -> list[str]:
+    random = os.urandom(16 * count)
+    ids = []
+    for start in range(0, 16 * count, 16):
+        raw = bytearray(random[start : start + 16])
+        raw[6] = (raw[6] & 0x0F) | 0x40
+        raw[8] = (raw[8] & 0x3F) | 0x80
+        text = raw.hex()
+        ids.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
+    return ids
+
 
 def new_event_id() -> str:
     """A random (version 4) UUID as text; `str(uuid.uuid4())` without its slow object."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40
-    raw[8] = (raw[8] & 0x3F) | 0x80
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    while True:
+        try:
+            return _spare_ids.pop()
+        except IndexError:
+            _spare_ids.extend(_fresh_ids(256))
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,15 @@ class NewEvent:
     ) -> NewEvent:
         """Validate raw event data, upcasting older versions; raises ValueError."""
         event = load_event(event_type, schema_version, dict(data))
-        new = cls(event_type, data, event, schema_version=schema_version, **extra)
+        if not extra.keys() <= _OPTIONAL:  # let the dataclass name the unexpected argument
+            return cls(event_type, data, event, schema_version=schema_version, **extra)
+        new: NewEvent = _new(cls)  # the frozen __init__ sets each field through a slow call
+        fields = new.__dict__
+        fields.update(_DEFAULTS)
+        fields.update(extra)
+        fields.update(type=event_type, data=data, event=event, schema_version=schema_version)
+        if "event_id" not in extra:
+            fields["event_id"] = new_event_id()
         return new._encoded()
 
     @classmethod
@@ -77,6 +102,11 @@ class NewEvent:
             raise _unencodable(self.data) from None
         object.__setattr__(self, "data_json", text)
         return self
+
+
+_new = object.__new__
+_OPTIONAL = frozenset({"event_id", "recorded_by", "recorded_at", "claimed"})
+_DEFAULTS = {"recorded_by": None, "recorded_at": None, "claimed": None, "data_json": None}
 
 
 def _unencodable(data: Mapping[str, Any]) -> ValidationError:
