@@ -324,17 +324,21 @@ class SQLEventStore:
             versions: dict[str, int] = {}
             pending: dict[str, Row] = {}
             self._pending = pending  # reads made meanwhile (by the caller's checks) see these
+            # Into an empty log (nobody else writes while this holds the write lock) only this
+            # import's own events can be known: the database is asked about those ids alone.
+            ours: set[str] | None = set() if head is None else None
             added = 0
             for summit_id, new in items:
                 if new.event_id in pending:
                     if self._same_pending(pending[new.event_id], summit_id, new):
                         continue
                     raise EventIdReused(f"event_id {new.event_id} is already used by another event")
-                if self._known(summit_id, new) is not None:
+                may_be_stored = ours is None or new.event_id in ours
+                if may_be_stored and self._known(summit_id, new) is not None:
                     continue
                 version = versions.get(summit_id)
                 if version is None:
-                    version = self._version(summit_id)
+                    version = 0 if ours is not None else self._version(summit_id)
                 version += 1
                 check_stream_order(summit_id, version, new.type)
                 stamp = stamp_after(self._clock, head, new.recorded_at)
@@ -343,6 +347,8 @@ class SQLEventStore:
                 versions[summit_id] = version
                 head = Head(record.position, record.hash, record.recorded_at)
                 added += 1
+                if ours is not None:
+                    ours.add(new.event_id)
                 if len(pending) >= CHUNK:
                     self._insert_rows(pending.values())
                     pending.clear()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from factories import announce, note
 
-from events import FixedClock, open_store
+from events import EventIdReused, FixedClock, open_store
 from events.sqlite import SQLiteEventStore
 
 HERE = Path(__file__).resolve().parent
@@ -199,3 +199,21 @@ def test_processes_opening_a_new_file_at_once_all_get_the_schema(
         store = SQLiteEventStore(db, clock)
         assert store.verify().checked == 8
         store.close()
+
+
+def test_an_import_into_an_empty_log_still_finds_its_own_flushed_events(
+    db: str, clock: FixedClock
+) -> None:
+    """Ids resent after their chunk was written are recognised: refused if the content
+    differs (nothing written), skipped if it is the same."""
+    store = open_store(db, clock)
+    first = [announce(event_id=f"e-{n}") for n in range(1200)]
+    items = [(f"summit-{n}", new) for n, new in enumerate(first)]
+    with pytest.raises(EventIdReused):
+        store.import_events([*items, ("summit-3", note(event_id="e-3"))])
+    assert store.head() is None
+    again = [("summit-3", first[3]), ("summit-1100", first[1100])]
+    assert store.import_events([*items, *again]) == 1200
+    assert [r.event_id for r in store.iter_log()] == [new.event_id for new in first]
+    assert store.verify().ok
+    store.close()
