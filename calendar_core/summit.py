@@ -330,7 +330,11 @@ def step(state: State | None, record: Recorded) -> State:
         state["sequence"] += 1
     if source is not None:
         sources = state["sources"]
-        if all(s.url != source.url for s in sources):
+        url = source.url
+        for known in sources:
+            if known.url == url:
+                break
+        else:
             state["sources"] = (*sources, source)
     state["version"] = record.version
     state["updated_at"] = record.recorded_at
