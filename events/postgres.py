@@ -110,9 +110,8 @@ class PostgresEventStore(SQLEventStore):
             # Inherited from the parent: never close it here (that would end the parent's
             # session); psycopg does not close it when collected in another process either.
             self._conn = conn = self._connect()
-        elif conn.broken or conn.closed:
-            if conn.broken:
-                conn.close()
+        elif conn.broken:  # lost (server restart, network): not one this store closed
+            conn.close()
             self._conn = conn = self._connect()
         return conn
 

@@ -218,6 +218,14 @@ def test_a_lost_connection_is_replaced_on_the_next_call(
     assert store.append("summit-a", [note("after")])[0].position == 6
 
 
+def test_a_closed_store_stays_closed(pg_url: str, clock: FixedClock) -> None:
+    """close() is final: the store does not quietly reconnect afterwards."""
+    opened = PostgresEventStore(pg_url, clock)
+    opened.close()
+    with pytest.raises(psycopg.OperationalError):
+        opened.head()
+
+
 def test_cli_import_export_verify_round_trip(tmp_path: Path, pg_url: str) -> None:
     """`diplocal --db postgresql://...` imports a log, exports it byte for byte and verifies."""
     source = tmp_path / "log.sqlite3"
