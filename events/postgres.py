@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Collection, Iterator
 from typing import ClassVar
 
@@ -105,15 +106,18 @@ class PostgresEventStore(SQLEventStore):
 
     def _ready(self) -> psycopg.Connection[Row]:
         """The connection; a new one in a forked child, or after the old one broke."""
-        conn = self._conn
         if self._pid != os.getpid():
             # Inherited from the parent: never close it here (that would end the parent's
-            # session); psycopg does not close it when collected in another process either.
-            self._conn = conn = self._connect()
-        elif conn.broken:  # lost (server restart, network): not one this store closed
-            conn.close()
-            self._conn = conn = self._connect()
-        return conn
+            # session). Collected in another process, psycopg leaves its socket alone; only
+            # its "deleted while still open" warning is silenced.
+            inherited, self._conn = self._conn, self._connect()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                del inherited
+        elif self._conn.broken:  # lost (server restart, network): not one this store closed
+            self._conn.close()
+            self._conn = self._connect()
+        return self._conn
 
     def _begin_write(self) -> None:
         self._conn.execute(_BEGIN_WRITE)

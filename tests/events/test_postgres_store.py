@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import psycopg
@@ -191,16 +192,23 @@ def test_a_role_without_ddl_rights_uses_a_prepared_database(
     app.close()
 
 
-def _append_in_child(store: PostgresEventStore) -> None:
+def _append_in_child(store: PostgresEventStore, sessions: Connection) -> None:
     store.append("summit-a", [note("from the child")])
+    sessions.send(store._conn.info.backend_pid)
+    store.close()
 
 
 def test_a_forked_child_gets_its_own_connection(store: PostgresEventStore) -> None:
     """A store inherited through fork (gunicorn --preload) reconnects; the parent's still works."""
-    child = multiprocessing.get_context("fork").Process(target=_append_in_child, args=(store,))
+    parent_session = store._conn.info.backend_pid
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    child = fork.Process(target=_append_in_child, args=(store, sender))
     child.start()
     child.join()
     assert child.exitcode == 0
+    assert receiver.recv() != parent_session
+    assert store._conn.info.backend_pid == parent_session
     assert store.append("summit-a", [note("from the parent")])[0].position == 7
     assert [r.data.get("note") for r in store.read(5)] == ["from the child", "from the parent"]
 
