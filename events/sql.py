@@ -158,6 +158,35 @@ def _row(record: Recorded, data_json: str) -> Row:
     )
 
 
+class _Written:
+    """The event ids an import has written so far, as a Bloom filter of fixed size (2 MiB).
+
+    `in` may answer yes for an id never added (then the database is asked: one lookup too
+    many), never no for one that was; memory stays flat however long the import.
+    """
+
+    _BITS = 1 << 24
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self._BITS // 8)
+
+    def _slots(self, event_id: str) -> tuple[int, int]:
+        code = hash(event_id)
+        return code & (self._BITS - 1), (code >> 24) & (self._BITS - 1)
+
+    def add(self, event_id: str) -> None:
+        first, second = self._slots(event_id)
+        self._bits[first >> 3] |= 1 << (first & 7)
+        self._bits[second >> 3] |= 1 << (second & 7)
+
+    def __contains__(self, event_id: str) -> bool:
+        first, second = self._slots(event_id)
+        bits = self._bits
+        if not bits[first >> 3] & (1 << (first & 7)):
+            return False
+        return bool(bits[second >> 3] & (1 << (second & 7)))
+
+
 class Queries:
     """Every statement the shared code runs, written once with the dialect's placeholder."""
 
@@ -326,7 +355,7 @@ class SQLEventStore:
             self._pending = pending  # reads made meanwhile (by the caller's checks) see these
             # Into an empty log (nobody else writes while this holds the write lock) only this
             # import's own events can be known: the database is asked about those ids alone.
-            ours: set[str] | None = set() if head is None else None
+            ours = _Written() if head is None else None
             added = 0
             for summit_id, new in items:
                 if new.event_id in pending:

@@ -17,6 +17,7 @@ import pytest
 from factories import announce, note
 
 from events import EventIdReused, FixedClock, open_store
+from events.sql import _Written
 from events.sqlite import SQLiteEventStore
 
 HERE = Path(__file__).resolve().parent
@@ -217,3 +218,14 @@ def test_an_import_into_an_empty_log_still_finds_its_own_flushed_events(
     assert [r.event_id for r in store.iter_log()] == [new.event_id for new in first]
     assert store.verify().ok
     store.close()
+
+
+def test_the_import_id_filter_never_misses_an_id_it_was_given() -> None:
+    """The filter of written ids may say yes wrongly (one lookup too many), never no wrongly."""
+    written = _Written()
+    ids = [f"id-{n}" for n in range(50_000)]
+    for event_id in ids:
+        written.add(event_id)
+    assert all(event_id in written for event_id in ids)
+    assert sum(f"other-{n}" in written for n in range(10_000)) < 100
+    assert not any(event_id in _Written() for event_id in ids)
