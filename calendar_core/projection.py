@@ -23,21 +23,21 @@ class Calendar:
         position = self.position
         last = self.last_recorded_at
         working: dict[str, State] = {}  # summits changed by this call, folded in place
+        folding = working.get
         try:
             for record in records:
-                if record.position <= position:
+                at = record.position
+                if at <= position:
                     continue
-                if record.position != position + 1:
-                    raise ValueError(
-                        f"log gap: record {record.position} follows position {position}"
-                    )
+                if at != position + 1:
+                    raise ValueError(f"log gap: record {at} follows position {position}")
                 summit_id = record.summit_id
-                state = working.get(summit_id)
+                state = folding(summit_id)
                 if state is None:
                     summit = summits.get(summit_id)
                     state = None if summit is None else thaw(summit)
                 working[summit_id] = step(state, record)
-                position = record.position
+                position = at
                 last = record.recorded_at
         finally:
             for summit_id, state in working.items():
