@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 bp = Blueprint("feeds", __name__)
 
 FAST_QUERY_LIMIT = 1024
+UNDATED = frozenset({"year", "month"})  # coarser than a day: not in any feed
 
 
 def respond(rendered: Rendered, st: State) -> Response:
@@ -63,6 +64,13 @@ def summit_file(summit_id: str) -> Response:
             raise Problem(404, "Not Found", f"no summit {summit_id!r}")
         if summit.status is Status.RETRACTED:
             raise Problem(410, "Gone", f"{summit_id} was retracted: it never was a real summit")
+        if summit.schedule.precision in UNDATED:
+            raise Problem(
+                404,
+                "Not Found",
+                f"{summit_id} has no date yet (known only to the {summit.schedule.precision}),"
+                " so there is no calendar event to add",
+            )
         key = ("single", summit_id, summit.version)
         rendered = st.feeds.get(key)
         if rendered is None:

@@ -17,6 +17,7 @@ from calendar_core.schedule import AllDay, ScheduleError, Timed, Undated, resolv
 from calendar_core.summit import Status, Summit, evolve
 from events import Recorded
 from web.context import state
+from web.feeds import UNDATED
 from web.params import parse_query
 
 bp = Blueprint("pages", __name__)
@@ -213,7 +214,9 @@ def summit_page(summit_id: str) -> Response | tuple[str, int]:
         utc=utc,
         history=history,
         country_name=country_name,
-        ics_url=url_for("feeds.summit_file", summit_id=summit_id),
+        ics_url=None
+        if summit.schedule.precision in UNDATED
+        else url_for("feeds.summit_file", summit_id=summit_id),
     )
     return page, 410 if retracted else 200
 

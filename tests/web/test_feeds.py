@@ -208,3 +208,16 @@ def test_a_repeated_live_request_is_answered_before_flask_routing(
     app.view_functions["feeds.calendar_feed"] = original
     seeded("kr-jp-2025-tokyo", "SummitConfirmed", {})
     assert b"STATUS:CONFIRMED" in client.get("/calendar.ics?country=KR").data
+
+
+def test_a_summit_without_a_date_has_no_single_event_file(seeded: Any, client: FlaskClient) -> None:
+    """Known only to the month: 404 with a reason, and its page offers no .ics link."""
+    seeded("kr-jp-2025-tokyo", "SummitRescheduled", {"schedule": {"start": "2025-09"}})
+    response = client.get("/summits/kr-jp-2025-tokyo.ics")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert "no date yet" in response.json["detail"]
+    page = client.get("/summits/kr-jp-2025-tokyo")
+    assert page.status_code == 200
+    assert b"kr-jp-2025-tokyo.ics" not in page.data
+    assert b"fr-de-2025-paris.ics" in client.get("/summits/fr-de-2025-paris").data
