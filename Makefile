@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_DEPS := tests/interop/node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: serve test lint check install system-deps clean
 
@@ -23,7 +25,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 serve: $(INSTALLED)
-	$(BIN)/diplocal serve --demo --host 127.0.0.1 --port 8000
+	$(BIN)/diplocal serve --demo --host $(HOST) --port $(PORT)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
