@@ -8,6 +8,8 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -171,6 +173,29 @@ def server_env(db: str) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Running:
+    """A server subprocess on a free loopback port; `printed` is filled when it stops."""
+
+    url: str
+    printed: str = ""
+
+
+@contextmanager
+def running(command: Callable[[int], list[str]], db: str) -> Iterator[Running]:
+    """Start `command(port)` with DIPLOCAL_DB=db, wait for /healthz, stop it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        command(port), env=server_env(db), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    server = Running(f"http://127.0.0.1:{port}")
+    try:
+        wait_until_healthy(server.url, process)
+        yield server
+    finally:
+        server.printed = stop(process)
+
+
 @pytest.fixture
 def helpers() -> Any:
     """Sample data and server helpers (test modules cannot import conftest)."""
@@ -184,5 +209,6 @@ def helpers() -> Any:
         wait_until_healthy = staticmethod(wait_until_healthy)
         stop = staticmethod(stop)
         server_env = staticmethod(server_env)
+        running = staticmethod(running)
 
     return Helpers

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -35,25 +34,9 @@ def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
     store = open_store(db)
     store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
     store.close()
-    port = helpers.free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "1",
-            "-b",
-            f"127.0.0.1:{port}",
-            "web:create_app()",
-        ],
-        env=helpers.server_env(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        helpers.wait_until_healthy(url, process)
+    gunicorn = [sys.executable, "-m", "gunicorn", "-w", "1", "web:create_app()"]
+    with helpers.running(lambda port: [*gunicorn, "-b", f"127.0.0.1:{port}"], db) as running:
+        url = running.url
         for summit_id, data in (
             ("kr-jp-2030-tokyo", helpers.announce_data(schedule={"start": "2030-08-23T16:55"})),
             ("fr-de-2030-paris", {**helpers.PARIS, "schedule": {"start": "2030-09-10"}}),
@@ -69,8 +52,6 @@ def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 201
         yield url
-    finally:
-        helpers.stop(process)
 
 
 def test_the_page_in_a_real_browser(server: str) -> None:

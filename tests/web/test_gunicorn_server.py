@@ -5,7 +5,6 @@ Each runs over a SQLite file and over a PostgreSQL database (one connection per 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -59,19 +58,8 @@ def server(request: pytest.FixtureRequest, served_db: str, helpers: Any) -> Iter
     store = open_store(db)
     store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
     store.close()
-    port = helpers.free_port()
-    process = subprocess.Popen(
-        command(request.param, port),
-        env=helpers.server_env(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        helpers.wait_until_healthy(url, process)
-        yield url
-    finally:
-        helpers.stop(process)
+    with helpers.running(lambda port: command(request.param, port), db) as running:
+        yield running.url
 
 
 def head(url: str) -> tuple[int, Message, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -21,25 +20,18 @@ def test_serve_demo_serves_the_demo_summits(
     server: str | None, tmp_path: Path, helpers: Any
 ) -> None:
     db = str(tmp_path / "demo.sqlite3")
-    port = helpers.free_port()
     diplocal = str(Path(sys.executable).parent / "diplocal")
     chosen = [] if server is None else ["--server", server]
-    process = subprocess.Popen(
-        [diplocal, "serve", "--demo", "--port", str(port), *chosen],
-        env=helpers.server_env(db),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        helpers.wait_until_healthy(url, process)
+    with helpers.running(
+        lambda port: [diplocal, "serve", "--demo", "--port", str(port), *chosen], db
+    ) as running:
+        url = running.url
         with urllib.request.urlopen(url + "/calendar.ics", timeout=10) as response:
             feed = response.read()
             engine = response.headers["Server"]
         with urllib.request.urlopen(url + "/api/summits", timeout=10) as response:
             listed = json.load(response)
-    finally:
-        printed = helpers.stop(process)
+    printed = running.printed
     assert f"{url}/calendar.ics" in printed
     assert engine.startswith(server or "granian"), "the default server is granian"
     demo_ids = {json.loads(line)["summit_id"] for line in demo_lines()}
