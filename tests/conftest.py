@@ -31,10 +31,10 @@ STORES: dict[str, StoreFactory] = {
 _databases = itertools.count(1)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Make tests/factories.py importable as `factories` (tests are not a package)."""
-    if str(TESTS) not in sys.path:
-        sys.path.insert(0, str(TESTS))
+# Make tests/factories.py importable as `factories` (tests are not a package) before any
+# conftest below this one is imported.
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))
 
 
 @pytest.fixture

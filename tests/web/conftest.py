@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import factories
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,19 +24,6 @@ from web.auth import token_hash
 
 WRITE_TOKEN = "write-token-for-tests"
 READ_TOKEN = "read-only-token-for-tests"
-
-ANNOUNCE: dict[str, Any] = {
-    "title": "Korea-Japan summit",
-    "kind": "bilateral_summit",
-    "participants": [
-        {"name": "Lee Jae Myung", "country": "KR", "role": "President"},
-        {"name": "Shigeru Ishiba", "country": "JP", "role": "Prime Minister"},
-    ],
-    "location": {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"},
-    "schedule": {"start": "2025-08-23T16:55", "end": "2025-08-23T18:30"},
-    "status": "tentative",
-    "source": {"url": "https://example.org/news/kr-jp", "publisher": "Example News"},
-}
 
 PARIS: dict[str, Any] = {
     "title": "France-Germany consultations",
@@ -51,10 +39,12 @@ PARIS: dict[str, Any] = {
 
 
 def announce_data(**changes: Any) -> dict[str, Any]:
-    """A fresh copy of the sample SummitAnnounced data with some fields changed."""
-    data = copy.deepcopy(ANNOUNCE)
-    data.update(changes)
-    return data
+    """The shared sample SummitAnnounced data (tests/factories.py), with a source."""
+    sample = {
+        "title": "Korea-Japan summit",
+        "source": {"url": "https://example.org/news/kr-jp", "publisher": "Example News"},
+    }
+    return factories.announce_data(**{**sample, **changes})
 
 
 @pytest.fixture
