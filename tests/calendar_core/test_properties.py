@@ -1,5 +1,5 @@
 """Properties over random histories: valid commands are accepted, refusals change nothing,
-SEQUENCE never goes down, and every way of building the calendar agrees."""
+SEQUENCE never goes down, every way of building the calendar agrees, and the feed parses."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import icalendar
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from calendar_core.ical import FeedOptions, FeedRenderer
 from calendar_core.projection import Calendar, build
+from calendar_core.query import Query, select
 from calendar_core.rules import Refused, UnknownSummit
 from calendar_core.schedule import ScheduleError
 from calendar_core.service import handle
@@ -276,3 +279,29 @@ def test_random_histories(data: st.DataObject) -> None:
     for cut in [*cuts, len(records)]:
         chunked.apply(records[: cut + 1])  # overlapping chunks: old records are skipped
     assert chunked == run.live
+    _feed_parses(run.live)
+
+
+FEED_STATUS = {
+    "tentative": "TENTATIVE",
+    "confirmed": "CONFIRMED",
+    "completed": "CONFIRMED",
+    "postponed": "CANCELLED",
+    "cancelled": "CANCELLED",
+}
+
+
+def _feed_parses(calendar: Calendar) -> None:
+    """The feed parses: one VEVENT per dated summit, with its status and SEQUENCE."""
+    summits = select(calendar, Query())
+    renderer = FeedRenderer(FeedOptions("Summits", "test.example", "https://test.example"))
+    parsed = icalendar.Calendar.from_ical(
+        renderer.feed(summits, last_modified=calendar.last_recorded_at)
+    )
+    events = {str(e["UID"]): e for e in parsed.walk("VEVENT")}
+    dated = [s for s in summits if s.schedule.precision in ("day", "minute")]
+    assert set(events) == {f"{s.summit_id}@test.example" for s in dated}
+    for summit in dated:
+        vevent = events[f"{summit.summit_id}@test.example"]
+        assert int(vevent["SEQUENCE"]) == summit.sequence
+        assert str(vevent["STATUS"]) == FEED_STATUS[summit.status]
