@@ -23,6 +23,7 @@ from pydantic import (
     WrapValidator,
     model_validator,
 )
+from pydantic_core import SchemaValidator
 
 SUMMIT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
 
@@ -208,6 +209,31 @@ def _by_value(limit: int) -> WrapValidator:
     return WrapValidator(validate)
 
 
+def _list_by_value(limit: int) -> WrapValidator:
+    """`_by_value` for a whole list of dicts (the same people come together): one lookup for
+    the list instead of one per item. Each hit gets its own copy of the validated list."""
+    known: dict[tuple[tuple[tuple[str, Any], ...], ...], list[Any]] = {}
+
+    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if type(value) is not list:
+            return handler(value)
+        try:
+            key = tuple(tuple(item.items()) for item in value if type(item) is dict)
+            if len(key) != len(value):
+                return handler(value)
+            items = known.get(key)
+        except TypeError:  # an unhashable value: let validation say what is wrong
+            return handler(value)
+        if items is None:
+            items = handler(value)
+            if len(known) >= limit:
+                known.clear()
+            known[key] = items
+        return list(items)
+
+    return WrapValidator(validate)
+
+
 KnownParticipant = Annotated[Participant, _by_value(4096)]
 KnownLocation = Annotated[Location, _by_value(4096)]
 
@@ -225,15 +251,23 @@ class Schedule(_Model):
 
     @model_validator(mode="after")
     def _end_matches_start(self) -> Schedule:
-        if self.end is None:
-            return self
-        precision, start, start_offset = _split_local(self.start)
-        end_precision, end, end_offset = _split_local(self.end)
-        if end_precision != precision:
-            raise ValueError("end must have the same precision as start")
-        if end < start or (precision == "minute" and end == start and start_offset == end_offset):
-            raise ValueError("end is before start" if end < start else "end equals start")
+        if self.end is not None:
+            problem = _order_problem(self.start, self.end)
+            if problem is not None:
+                raise ValueError(problem)
         return self
+
+
+@lru_cache(maxsize=1 << 16)
+def _order_problem(start_value: str, end_value: str) -> str | None:
+    """What is wrong with an end (both values already checked one by one), or None."""
+    precision, start, start_offset = _split_local(start_value)
+    end_precision, end, end_offset = _split_local(end_value)
+    if end_precision != precision:
+        return "end must have the same precision as start"
+    if end < start or (precision == "minute" and end == start and start_offset == end_offset):
+        return "end is before start" if end < start else "end equals start"
+    return None
 
 
 class _Data(_Model):
@@ -247,7 +281,9 @@ class SummitAnnounced(_Data):
     type: Literal["SummitAnnounced"] = "SummitAnnounced"
     title: ShortText
     kind: Kind
-    participants: Annotated[list[KnownParticipant], Field(min_length=1, max_length=200)]
+    participants: Annotated[
+        list[KnownParticipant], Field(min_length=1, max_length=200), _list_by_value(4096)
+    ]
     location: KnownLocation
     schedule: Schedule
     status: Literal["tentative", "confirmed"]
@@ -398,6 +434,12 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+_VALIDATORS: dict[str, SchemaValidator] = {
+    name: model.__pydantic_validator__  # type: ignore[misc]
+    for name, model in _MODELS.items()
+}
+
+
 def validate_event(event_type: str, data: Any) -> Event:
     """Validate current-version event data; raises pydantic's ValidationError."""
     if not isinstance(data, dict):
@@ -419,14 +461,13 @@ def validate_event_json(event_type: str, text: str | bytes) -> Event:
     Decoded with orjson, then validated as Python data, which reuses the participants and
     places seen before (`_by_value`); text orjson refuses is left to pydantic to report.
     """
-    model = _MODELS.get(event_type)
-    if model is None or ('"type"' in text if isinstance(text, str) else b'"type"' in text):
+    validator = _VALIDATORS.get(event_type)
+    if validator is None or ('"type"' in text if type(text) is str else b'"type"' in text):
         return validate_event(event_type, json.loads(text))
     try:
         data = _orjson_loads(text)
     except ValueError:
         data = None
-    validator = model.__pydantic_validator__
     if type(data) is dict:
         event: Event = validator.validate_python(data)
     else:
