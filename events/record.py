@@ -123,11 +123,12 @@ def _remember(text: str, instant: datetime) -> None:
 
 def format_stamp(instant: datetime) -> str:
     """Write an aware instant as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` in UTC."""
-    if instant.tzinfo is None:
-        raise ValueError("a recorded time must be timezone-aware")
-    utc = instant.astimezone(UTC)
-    text = utc.replace(tzinfo=None).isoformat() + "Z"
-    _remember(text, utc)
+    if instant.tzinfo is not UTC:
+        if instant.tzinfo is None:
+            raise ValueError("a recorded time must be timezone-aware")
+        instant = instant.astimezone(UTC)
+    text = instant.isoformat()[:-6] + "Z"  # without its "+00:00"
+    _remember(text, instant)
     return text
 
 

@@ -1,0 +1,34 @@
+"""`format_stamp` writes every aware instant in the one UTC form and `parse_stamp` reads it back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from events.record import format_stamp, parse_stamp
+
+ZONES = st.sampled_from(
+    [UTC, ZoneInfo("UTC"), ZoneInfo("Asia/Seoul"), ZoneInfo("America/New_York")]
+    + [timezone(timedelta(minutes=m)) for m in (-570, -300, 0, 345, 840)]
+)
+INSTANTS = st.datetimes(
+    min_value=datetime(1971, 1, 2), max_value=datetime(9998, 12, 30), timezones=ZONES
+)
+
+
+@given(INSTANTS)
+def test_a_stamp_is_the_utc_wall_time_with_z_and_reads_back(instant: datetime) -> None:
+    utc = instant.astimezone(UTC)
+    text = format_stamp(instant)
+    assert text == utc.replace(tzinfo=None).isoformat() + "Z"
+    assert parse_stamp(text) == utc  # (== instant is False for fold-ambiguous wall times)
+    assert parse_stamp(text).utcoffset() == timedelta(0)
+
+
+def test_a_naive_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        format_stamp(datetime(2025, 6, 1, 12, 0))
