@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from events.clock import Clock
 from events.record import (
@@ -62,20 +63,18 @@ def seal_json(
     data_json = new.data_json
     if data_json is None:
         data_json = canonical_json(data).decode()
-    digest = hashlib.sha256(
-        record_json(
-            position=position,
-            event_id=new.event_id,
-            summit_id=summit_id,
-            version=version,
-            type=new.type,
-            schema_version=new.schema_version,
-            recorded_at=recorded_at,
-            recorded_by=new.recorded_by,
-            data_json=data_json,
-            prev_hash=prev_hash,
-        ).encode()
-    ).hexdigest()
+    fields: dict[str, Any] = {
+        "position": position,
+        "event_id": new.event_id,
+        "summit_id": summit_id,
+        "version": version,
+        "type": new.type,
+        "schema_version": new.schema_version,
+        "recorded_at": recorded_at,
+        "recorded_by": new.recorded_by,
+        "prev_hash": prev_hash,
+    }
+    digest = hashlib.sha256(record_json(**fields, data_json=data_json).encode()).hexdigest()
     claimed = new.claimed
     if claimed is not None:
         for name, ours, theirs in (
@@ -87,19 +86,7 @@ def seal_json(
             if theirs is not None and theirs != ours:
                 raise LogError(f"{name} {theirs!r} does not match the log ({ours!r})")
     record: Recorded = _new(Recorded)  # every field set below; skips the frozen __init__
-    record.__dict__.update(
-        position=position,
-        event_id=new.event_id,
-        summit_id=summit_id,
-        version=version,
-        type=new.type,
-        schema_version=new.schema_version,
-        recorded_at=recorded_at,
-        recorded_by=new.recorded_by,
-        data=data,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    record.__dict__.update(fields, data=data, hash=digest)
     return record, data_json
 
 

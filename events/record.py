@@ -72,6 +72,22 @@ def load_data(text: str | bytes) -> Any:
         return json.loads(text)
 
 
+RECORD_FIELDS = (
+    "position",
+    "event_id",
+    "summit_id",
+    "version",
+    "type",
+    "schema_version",
+    "recorded_at",
+    "recorded_by",
+    "data",
+    "prev_hash",
+    "hash",
+)
+"""The keys of a recorded event (CONTRACT section 2), in the order the API shows them."""
+
+
 def canonical_json(obj: Any) -> bytes:
     """Keys sorted, no insignificant whitespace, UTF-8 with non-ASCII written as is."""
     return _json_module(obj)

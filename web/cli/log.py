@@ -15,25 +15,13 @@ from pydantic import ValidationError
 
 from calendar_core.service import check_import
 from events import Claimed, EventStore, ImportRejected, LogError, NewEvent, canonical_json
-from events.record import parse_stamp
+from events.record import RECORD_FIELDS, parse_stamp
 from events.schema import EVENT_TYPES, SUMMIT_ID_PATTERN, field_errors
 from events.upcast import CURRENT_SCHEMA_VERSION
 
 Item = tuple[int, str, NewEvent]
 
-_FIELDS = (
-    "position",
-    "event_id",
-    "summit_id",
-    "version",
-    "type",
-    "schema_version",
-    "recorded_at",
-    "recorded_by",
-    "data",
-    "prev_hash",
-    "hash",
-)
+_FIELDS = RECORD_FIELDS
 _CLAIMS = ("position", "version", "prev_hash", "hash")
 _SUMMIT_ID = re.compile(SUMMIT_ID_PATTERN)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
