@@ -16,7 +16,14 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 from events.chain import check_stream_order, same_event, seal_json, stamp_after, verify_chain
 from events.clock import Clock
-from events.record import Recorded, format_stamp, load_data, parse_stamp, record_json
+from events.record import (
+    RECORD_FIELDS,
+    Recorded,
+    format_stamp,
+    load_data,
+    parse_stamp,
+    record_json,
+)
 from events.schema import Event, validate_event_json
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
@@ -32,19 +39,8 @@ INSERT_COLUMNS = (
     "position, event_id, summit_id, version, type, schema_version,"
     " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash"
 )
-_ATTRIBUTES = (
-    "position",
-    "event_id",
-    "summit_id",
-    "version",
-    "type",
-    "schema_version",
-    "recorded_at",
-    "recorded_by",
-    "_text",
-    "prev_hash",
-    "hash",
-)
+# Recorded attributes in COLUMNS order; `data` is kept as text and decoded on first use.
+_ATTRIBUTES = tuple("_text" if name == "data" else name for name in RECORD_FIELDS)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 CHUNK = 1000

@@ -65,3 +65,19 @@ def _new(
     if event_id is not None:
         extra["event_id"] = event_id
     return NewEvent.of(event_type, data, **extra)
+
+
+# CONTRACT section 3's table, written out independently of calendar_core.rules:
+# event type -> the statuses it may follow.
+CONTRACT_ALLOWED: dict[str, set[str]] = {
+    "SummitConfirmed": {"tentative"},
+    "ScheduleRefined": {"tentative", "confirmed"},
+    "SummitRescheduled": {"tentative", "confirmed", "postponed", "cancelled"},
+    "SummitPostponed": {"tentative", "confirmed"},
+    "SummitCancelled": {"tentative", "confirmed", "postponed"},
+    "SummitCompleted": {"tentative", "confirmed"},
+    "ParticipantsChanged": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
+    "DetailsAmended": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
+    "SummitNoted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
+    "EntryRetracted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
+}

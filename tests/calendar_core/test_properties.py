@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import factories
 import icalendar
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -35,19 +36,7 @@ PEOPLE: list[dict[str, str]] = [
     {"name": "Friedrich Merz", "country": "DE"},
     {"name": "Antonio Costa", "organization": "European Council"},
 ]
-# The contract's status table, written out independently of calendar_core.rules.
-ALLOWED = {
-    "SummitConfirmed": {"tentative"},
-    "ScheduleRefined": {"tentative", "confirmed"},
-    "SummitRescheduled": {"tentative", "confirmed", "postponed", "cancelled"},
-    "SummitPostponed": {"tentative", "confirmed"},
-    "SummitCancelled": {"tentative", "confirmed", "postponed"},
-    "SummitCompleted": {"tentative", "confirmed"},
-    "ParticipantsChanged": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-    "DetailsAmended": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-    "SummitNoted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-    "EntryRetracted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-}
+ALLOWED = factories.CONTRACT_ALLOWED
 # Data that is well-formed but often breaks a rule (gaps, overlaps, unknown people...).
 ODD_DATA: dict[str, list[dict[str, Any]]] = {
     "SummitAnnounced": [

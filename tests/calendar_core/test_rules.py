@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import factories
 import pytest
 
 from calendar_core.rules import Refused, UnknownSummit, decide
@@ -75,19 +76,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "EntryRetracted": {"reason": "a misreading"},
 }
 
-# The contract's table, written out: event type -> statuses it may follow.
-ALLOWED = {
-    "SummitConfirmed": {"tentative"},
-    "ScheduleRefined": {"tentative", "confirmed"},
-    "SummitRescheduled": {"tentative", "confirmed", "postponed", "cancelled"},
-    "SummitPostponed": {"tentative", "confirmed"},
-    "SummitCancelled": {"tentative", "confirmed", "postponed"},
-    "SummitCompleted": {"tentative", "confirmed"},
-    "ParticipantsChanged": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-    "DetailsAmended": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-    "SummitNoted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-    "EntryRetracted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
-}
+ALLOWED = factories.CONTRACT_ALLOWED
 
 
 def in_status(status: str) -> MemoryEventStore:
