@@ -127,20 +127,36 @@ def local_fields(value: str) -> tuple[int, int, int, int, int, str | None]:
     return (*parts, offset)
 
 
+# The written forms by length, digits ASCII only; `_check_local` then checks the calendar.
+_LOCAL_FORMS = {
+    len(form): re.compile(form.replace("d", "[0-9]").replace("±", "[+-]"))
+    for form in ("dddd", "dddd-dd", "dddd-dd-dd", "dddd-dd-ddTdd:dd", "dddd-dd-ddTdd:dd±dd:dd")
+}
+
+
 @lru_cache(maxsize=1 << 16)
 def _check_local(value: str) -> str:
-    _, (year, month, day, hour, minute), offset = _split_local(value)
-    if not 1 <= month <= 12:
-        raise ValueError(f"month {month} does not exist")
-    try:
-        date(year, month, day)
-    except ValueError:
-        raise ValueError(f"{value} is not a calendar date") from None
-    if hour > 23 or minute > 59:
+    form = _LOCAL_FORMS.get(len(value))
+    if form is None or form.fullmatch(value) is None:
+        raise ValueError("must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)")
+    size = len(value)
+    if size >= 7 and not "01" <= value[5:7] <= "12":
+        raise ValueError(f"month {int(value[5:7])} does not exist")
+    if value.startswith("0000") or (size >= 10 and not _is_date(value[:10])):
+        raise ValueError(f"{value} is not a calendar date")
+    if size >= 16 and (value[11:13] > "23" or value[14:16] > "59"):
         raise ValueError(f"{value}: hour must be 00-23 and minute 00-59")
-    if offset is not None and (int(offset[1:3]) > 18 or int(offset[4:6]) > 59):
+    if size == 22 and (value[17:19] > "18" or value[20:22] > "59"):
         raise ValueError(f"{value}: offset out of range")
     return value
+
+
+def _is_date(day: str) -> bool:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
 
 
 LocalValue = Annotated[str, AfterValidator(_check_local)]
@@ -258,15 +274,19 @@ class Schedule(_Model):
         return self
 
 
-@lru_cache(maxsize=1 << 16)
-def _order_problem(start_value: str, end_value: str) -> str | None:
-    """What is wrong with an end (both values already checked one by one), or None."""
-    precision, start, start_offset = _split_local(start_value)
-    end_precision, end, end_offset = _split_local(end_value)
-    if end_precision != precision:
+def _order_problem(start: str, end: str) -> str | None:
+    """What is wrong with an end (both values already checked one by one), or None.
+
+    Values of one precision have one width up to the minute, so their local parts compare as
+    text; a minute's offset (the side of a DST overlap) only tells equal local times apart.
+    """
+    minutes = len(start) >= 16
+    if minutes != (len(end) >= 16) or (not minutes and len(start) != len(end)):
         return "end must have the same precision as start"
-    if end < start or (precision == "minute" and end == start and start_offset == end_offset):
-        return "end is before start" if end < start else "end equals start"
+    if end[:16] < start[:16]:
+        return "end is before start"
+    if minutes and end == start:
+        return "end equals start"
     return None
 
 
