@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 
 from calendar_core.summit import State, Summit, freeze, step, thaw
+from events.bulk import collector_paused
 from events.record import Recorded
 
 
@@ -70,13 +70,6 @@ class Calendar:
 def build(records: Iterable[Recorded]) -> Calendar:
     """The calendar after these records (a prefix of the log, from position 1)."""
     calendar = Calendar()
-    # Replay allocates many small acyclic objects; the cyclic collector found nothing to free
-    # yet took about half the time (bench/replay.py), so it is paused while folding.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         calendar.apply(records)
-    finally:
-        if collecting:
-            gc.enable()
     return calendar

@@ -4,38 +4,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from events.clock import Clock
 from events.record import (
     ZERO_HASH,
     Recorded,
+    Row,
     canonical_json,
     format_stamp,
     parse_stamp,
     record_json,
 )
-from events.store import Head, LogError, NewEvent, VerifyReport
+from events.store import Claimed, Head, LogError, NewEvent, VerifyReport
 
-_new = object.__new__
-
-
-def stamp_after(clock: Clock, head: Head | None, requested: str | None = None) -> str:
-    """The next recorded_at: never before the head; an imported one never in the future."""
-    now = clock()
-    if requested is None:
-        if head is not None and parse_stamp(head.recorded_at) > now:
-            return head.recorded_at
-        return format_stamp(now)
-    instant = parse_stamp(requested)
-    if instant > now:
-        raise LogError(f"recorded_at {requested} is in the future")
-    if head is not None and instant < parse_stamp(head.recorded_at):
-        raise LogError(
-            f"recorded_at {requested} is before the log's last event ({head.recorded_at})"
-        )
-    return requested
+_sha256 = hashlib.sha256
+_NEVER = datetime.min.replace(tzinfo=UTC)  # the instant of an empty log's tip
 
 
 def check_stream_order(summit_id: str, version: int, event_type: str) -> None:
@@ -46,48 +30,93 @@ def check_stream_order(summit_id: str, version: int, event_type: str) -> None:
         raise LogError(f"summit {summit_id!r} was already announced")
 
 
-def seal(
-    head: Head | None, summit_id: str, version: int, new: NewEvent, recorded_at: str
-) -> Recorded:
-    """Build the record that follows `head`, checking what an import line claims about it."""
-    return seal_json(head, summit_id, version, new, recorded_at)[0]
+class Tip:
+    """The end of the chain that the next record is sealed onto; each `seal` moves it on."""
+
+    __slots__ = ("hash", "instant", "position", "recorded_at")
+
+    def __init__(self, head: Head | None) -> None:
+        self.position, self.hash = (0, ZERO_HASH) if head is None else (head.position, head.hash)
+        self.recorded_at = "" if head is None else head.recorded_at
+        self.instant = _NEVER if head is None else parse_stamp(head.recorded_at)
+
+    @property
+    def head(self) -> Head | None:
+        """The last record sealed (or the head this tip started from)."""
+        if self.position == 0:
+            return None
+        return Head(self.position, self.hash, self.recorded_at)
+
+    def seal(self, clock: Clock, summit_id: str, version: int, new: NewEvent) -> Row:
+        """The next record as a row of RECORD_FIELDS, its `data` as the canonical JSON text that
+        was hashed (`from_row` makes it a Recorded). Stamped by `clock`, never before the tip;
+        an imported `recorded_at` and what an import line claims are checked instead."""
+        position, prev_hash = self.position + 1, self.hash
+        recorded_at, instant = self._stamp(clock, new.recorded_at)
+        data_json = new.data_json
+        if data_json is None:
+            data_json = canonical_json(dict(new.data)).decode()
+        event_id, event_type, schema_version = new.event_id, new.type, new.schema_version
+        text = record_json(
+            position=position,
+            event_id=event_id,
+            summit_id=summit_id,
+            version=version,
+            type=event_type,
+            schema_version=schema_version,
+            recorded_at=recorded_at,
+            recorded_by=new.recorded_by,
+            data_json=data_json,
+            prev_hash=prev_hash,
+        )
+        digest = _sha256(text.encode()).hexdigest()
+        if new.claimed is not None:
+            _check_claims(new.claimed, position, version, prev_hash, digest)
+        self.position, self.hash, self.recorded_at, self.instant = (
+            position,
+            digest,
+            recorded_at,
+            instant,
+        )
+        return (
+            position,
+            event_id,
+            summit_id,
+            version,
+            event_type,
+            schema_version,
+            recorded_at,
+            new.recorded_by,
+            data_json,
+            prev_hash,
+            digest,
+        )
+
+    def _stamp(self, clock: Clock, requested: str | None) -> tuple[str, datetime]:
+        now, last = clock(), self.instant
+        if requested is None:
+            if last > now:
+                return self.recorded_at, last
+            return format_stamp(now), now
+        instant = parse_stamp(requested)
+        if instant > now:
+            raise LogError(f"recorded_at {requested} is in the future")
+        if instant < last:
+            raise LogError(
+                f"recorded_at {requested} is before the log's last event ({self.recorded_at})"
+            )
+        return requested, instant
 
 
-def seal_json(
-    head: Head | None, summit_id: str, version: int, new: NewEvent, recorded_at: str
-) -> tuple[Recorded, str]:
-    """`seal`, also returning the canonical JSON of the record's data (for stores keeping text)."""
-    position = 1 if head is None else head.position + 1
-    prev_hash = ZERO_HASH if head is None else head.hash
-    data = dict(new.data)
-    data_json = new.data_json
-    if data_json is None:
-        data_json = canonical_json(data).decode()
-    fields: dict[str, Any] = {
-        "position": position,
-        "event_id": new.event_id,
-        "summit_id": summit_id,
-        "version": version,
-        "type": new.type,
-        "schema_version": new.schema_version,
-        "recorded_at": recorded_at,
-        "recorded_by": new.recorded_by,
-        "prev_hash": prev_hash,
-    }
-    digest = hashlib.sha256(record_json(**fields, data_json=data_json).encode()).hexdigest()
-    claimed = new.claimed
-    if claimed is not None:
-        for name, ours, theirs in (
-            ("position", position, claimed.position),
-            ("version", version, claimed.version),
-            ("prev_hash", prev_hash, claimed.prev_hash),
-            ("hash", digest, claimed.hash),
-        ):
-            if theirs is not None and theirs != ours:
-                raise LogError(f"{name} {theirs!r} does not match the log ({ours!r})")
-    record: Recorded = _new(Recorded)  # every field set below; skips the frozen __init__
-    record.__dict__.update(fields, data=data, hash=digest)
-    return record, data_json
+def _check_claims(claimed: Claimed, position: int, version: int, prev: str, digest: str) -> None:
+    for name, ours, theirs in (
+        ("position", position, claimed.position),
+        ("version", version, claimed.version),
+        ("prev_hash", prev, claimed.prev_hash),
+        ("hash", digest, claimed.hash),
+    ):
+        if theirs is not None and theirs != ours:
+            raise LogError(f"{name} {theirs!r} does not match the log ({ours!r})")
 
 
 def same_event(stored: Recorded, summit_id: str, new: NewEvent) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
-from events.chain import check_stream_order, same_event, seal, stamp_after, verify_chain
+from events.chain import Tip, check_stream_order, same_event, verify_chain
 from events.clock import Clock
-from events.record import Recorded
+from events.record import Recorded, from_row
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
 
 
@@ -62,7 +62,7 @@ class MemoryEventStore:
     def _seal_all(
         self, items: Iterable[tuple[str, NewEvent]], *, skip_known: bool = False
     ) -> list[Recorded]:
-        head = self.head()
+        tip = Tip(self.head())
         versions: dict[str, int] = {}
         ids: set[str] = set()
         records: list[Recorded] = []
@@ -71,13 +71,9 @@ class MemoryEventStore:
                 continue
             version = versions.get(summit_id, len(self._streams.get(summit_id, ()))) + 1
             check_stream_order(summit_id, version, new.type)
-            record = seal(
-                head, summit_id, version, new, stamp_after(self._clock, head, new.recorded_at)
-            )
-            records.append(record)
+            records.append(from_row(tip.seal(self._clock, summit_id, version, new)))
             ids.add(new.event_id)
             versions[summit_id] = version
-            head = Head(record.position, record.hash, record.recorded_at)
         return records
 
     def _commit(self, records: list[Recorded]) -> None:

@@ -11,7 +11,8 @@ import psycopg
 from psycopg import errors
 
 from events.clock import Clock, system_clock
-from events.sql import CHUNK, INSERT_COLUMNS, Queries, Row, SQLEventStore
+from events.record import Row
+from events.sql import CHUNK, INSERT_COLUMNS, Queries, SQLEventStore
 
 # Taken (for the transaction) by whoever creates the schema, so that processes opening a new
 # database at the same moment do not race on CREATE TABLE.

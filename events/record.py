@@ -5,15 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import orjson
 
-from events.schema import Event
-from events.upcast import load_event
+from events.schema import Event, validate_event_json
+from events.upcast import CURRENT_SCHEMA_VERSION, load_event
+
+T = TypeVar("T")
+Row = tuple[Any, ...]
 
 ZERO_HASH = "0" * 64
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{6})?Z$")
@@ -207,3 +211,81 @@ class Recorded:
     def recorded_instant(self) -> datetime:
         """`recorded_at` as an aware UTC datetime."""
         return parse_stamp(self.recorded_at)
+
+
+class _once(Generic[T]):
+    """`functools.cached_property` without its per-read lock (stores are one thread at a time)."""
+
+    def __init__(self, compute: Callable[[Any], T]) -> None:
+        self.compute, self.name = compute, compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> _once[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> T: ...
+    def __get__(self, instance: object | None, owner: type[Any]) -> T | _once[T]:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
+class _Sealed(Recorded):
+    """A Recorded whose `data` is kept as the canonical JSON text that was hashed (as a store
+    holds it): decoded, and `event` validated from the text, on first use. Equal to a Recorded
+    with the same fields."""
+
+    _text: str
+
+    @_once
+    def data(self) -> dict[str, Any]:
+        """The event's data object, decoded from its JSON text."""
+        value: dict[str, Any] = load_data(self._text)
+        return value
+
+    @_once
+    def event(self) -> Event:
+        """The event, upcast to the current schema and validated."""
+        if "data" in self.__dict__ or self.schema_version != CURRENT_SCHEMA_VERSION:
+            return load_event(self.type, self.schema_version, self.data)
+        return validate_event_json(self.type, self._text)
+
+    def computed_hash(self) -> str:
+        """The hash of the record as held: of its data's text, not a re-encoding."""
+        if "data" in self.__dict__:
+            return super().computed_hash()
+        return hashlib.sha256(
+            record_json(
+                position=self.position,
+                event_id=self.event_id,
+                summit_id=self.summit_id,
+                version=self.version,
+                type=self.type,
+                schema_version=self.schema_version,
+                recorded_at=self.recorded_at,
+                recorded_by=self.recorded_by,
+                data_json=self._text,
+                prev_hash=self.prev_hash,
+            ).encode()
+        ).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Recorded):
+            return NotImplemented
+        return self.fields() == other.fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# Recorded attributes in RECORD_FIELDS order, `data` held as text until first use.
+_ROW_ATTRIBUTES = tuple("_text" if name == "data" else name for name in RECORD_FIELDS)
+_new = object.__new__
+
+
+def from_row(row: Row) -> Recorded:
+    """The record of a row of RECORD_FIELDS whose `data` is canonical JSON text (as sealed and
+    as stored), without the frozen dataclass's slow init."""
+    record: _Sealed = _new(_Sealed)
+    record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=True))
+    return record

@@ -7,45 +7,24 @@ table layout, the queries and the hash-chain logic are the same for both.
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, overload
+from typing import Any, ClassVar, Protocol
 
-from events.chain import check_stream_order, same_event, seal_json, stamp_after, verify_chain
+from events.bulk import collector_paused
+from events.chain import Tip, check_stream_order, same_event, verify_chain
 from events.clock import Clock
-from events.record import (
-    RECORD_FIELDS,
-    Recorded,
-    format_stamp,
-    load_data,
-    parse_stamp,
-    record_json,
-)
-from events.schema import Event, validate_event_json
+from events.record import RECORD_FIELDS, Recorded, Row, format_stamp, from_row, load_data
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
-from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
-T = TypeVar("T")
-Row = tuple[Any, ...]
-
-COLUMNS = (
-    "position, event_id, summit_id, version, type, schema_version,"
-    " recorded_at, recorded_by, data, prev_hash, hash"
-)
-INSERT_COLUMNS = (
-    "position, event_id, summit_id, version, type, schema_version,"
-    " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash"
-)
-# Recorded attributes in COLUMNS order; `data` is kept as text and decoded on first use.
-_ATTRIBUTES = tuple("_text" if name == "data" else name for name in RECORD_FIELDS)
+COLUMNS = ", ".join(RECORD_FIELDS)
+# A sealed row (RECORD_FIELDS order) and the instant as an integer, for as-of queries.
+INSERT_COLUMNS = f"{COLUMNS}, recorded_at_us"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 CHUNK = 1000
-_loads = load_data
-_new = object.__new__
 
 
 class Connection(Protocol):
@@ -55,132 +34,28 @@ class Connection(Protocol):
         """Run one statement and return its cursor."""
 
 
-def micros(stamp: str) -> int:
+def micros(instant: datetime) -> int:
     """Microseconds since the epoch: an integer column that sorts as the instants do."""
-    return (parse_stamp(stamp) - _EPOCH) // _MICROSECOND
-
-
-class _once(Generic[T]):
-    """`functools.cached_property` without its per-read lock (stores are one thread at a time)."""
-
-    def __init__(self, compute: Callable[[Any], T]) -> None:
-        self.compute, self.name = compute, compute.__name__
-        self.__doc__ = compute.__doc__
-
-    @overload
-    def __get__(self, instance: None, owner: type[Any]) -> _once[T]: ...
-    @overload
-    def __get__(self, instance: object, owner: type[Any]) -> T: ...
-    def __get__(self, instance: object | None, owner: type[Any]) -> T | _once[T]:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.compute(instance)
-        return value
-
-
-class _Stored(Recorded):
-    """A Recorded read from the database: `data` is decoded, and `event` validated, on first use.
-
-    `event` validates the stored canonical JSON text directly (no dict in between) when the
-    record is of the current schema version. Equal to a Recorded with the same fields.
-    """
-
-    _text: str
-
-    @_once
-    def data(self) -> dict[str, Any]:
-        """The event's data object, decoded from the stored JSON."""
-        value: dict[str, Any] = _loads(self._text)
-        return value
-
-    @_once
-    def event(self) -> Event:
-        """The event, upcast to the current schema and validated."""
-        text = self.__dict__.get("_text")
-        if text is None or "data" in self.__dict__ or self.schema_version != CURRENT_SCHEMA_VERSION:
-            return load_event(self.type, self.schema_version, self.data)
-        return validate_event_json(self.type, text)
-
-    def computed_hash(self) -> str:
-        """The hash of the record as stored: of its data's stored bytes, not a re-encoding."""
-        text = self.__dict__.get("_text")
-        if text is None or "data" in self.__dict__:
-            return super().computed_hash()
-        return hashlib.sha256(
-            record_json(
-                position=self.position,
-                event_id=self.event_id,
-                summit_id=self.summit_id,
-                version=self.version,
-                type=self.type,
-                schema_version=self.schema_version,
-                recorded_at=self.recorded_at,
-                recorded_by=self.recorded_by,
-                data_json=text,
-                prev_hash=self.prev_hash,
-            ).encode()
-        ).hexdigest()
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Recorded):
-            return NotImplemented
-        return self.fields() == other.fields()
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _record(row: Row) -> Recorded:
-    """A record from a row in `COLUMNS` order, without the frozen dataclass's slow init."""
-    record: _Stored = _new(_Stored)
-    record.__dict__.update(zip(_ATTRIBUTES, row, strict=True))
-    return record
-
-
-def _row(record: Recorded, data_json: str) -> Row:
-    """The row to insert (in `INSERT_COLUMNS` order) for a sealed record and its data's JSON."""
-    return (
-        record.position,
-        record.event_id,
-        record.summit_id,
-        record.version,
-        record.type,
-        record.schema_version,
-        record.recorded_at,
-        micros(record.recorded_at),
-        record.recorded_by,
-        data_json,
-        record.prev_hash,
-        record.hash,
-    )
+    return (instant - _EPOCH) // _MICROSECOND
 
 
 class _Written:
-    """The event ids an import has written so far, as a Bloom filter of fixed size (2 MiB).
+    """The event ids an import has written so far, as one byte per slot of their hashes (16 MiB).
 
     `in` may answer yes for an id never added (then the database is asked: one lookup too
     many), never no for one that was; memory stays flat however long the import.
     """
 
-    _BITS = 1 << 24
+    _SLOTS = 1 << 24
 
     def __init__(self) -> None:
-        self._bits = bytearray(self._BITS // 8)
-
-    def _slots(self, event_id: str) -> tuple[int, int]:
-        code = hash(event_id)
-        return code & (self._BITS - 1), (code >> 24) & (self._BITS - 1)
+        self._seen = bytearray(self._SLOTS)
 
     def add(self, event_id: str) -> None:
-        first, second = self._slots(event_id)
-        self._bits[first >> 3] |= 1 << (first & 7)
-        self._bits[second >> 3] |= 1 << (second & 7)
+        self._seen[hash(event_id) & (self._SLOTS - 1)] = 1
 
     def __contains__(self, event_id: str) -> bool:
-        first, second = self._slots(event_id)
-        bits = self._bits
-        if not bits[first >> 3] & (1 << (first & 7)):
-            return False
-        return bool(bits[second >> 3] & (1 << (second & 7)))
+        return self._seen[hash(event_id) & (self._SLOTS - 1)] == 1
 
 
 class Queries:
@@ -323,15 +198,13 @@ class SQLEventStore:
                 actual = actual or 0
                 if expected_version is not None and expected_version != actual:
                     raise ConcurrencyError(summit_id, expected_version, actual)
-                head = None if head_row[0] is None else Head(*head_row)
+                tip = Tip(None if head_row[0] is None else Head(*head_row))
                 rows = []
                 for version, new in enumerate(fresh, start=actual + 1):
                     check_stream_order(summit_id, version, new.type)
-                    stamp = stamp_after(self._clock, head, new.recorded_at)
-                    record, data_json = seal_json(head, summit_id, version, new, stamp)
-                    rows.append(_row(record, data_json))
-                    done[new.event_id] = record
-                    head = Head(record.position, record.hash, record.recorded_at)
+                    row = tip.seal(self._clock, summit_id, version, new)
+                    rows.append((*row, micros(tip.instant)))
+                    done[new.event_id] = from_row(row)
                 if len(rows) == 1:
                     conn.execute(self.QUERIES.insert, rows[0])
                 else:
@@ -344,14 +217,15 @@ class SQLEventStore:
         Each item is checked and sealed before the next one is pulled from `items`, so an
         error raised here belongs to the item pulled last. Rows go to the database in chunks.
         """
-        with self._write():
-            head = self._head()
+        with self._write(), collector_paused():
+            tip = Tip(self._head())
+            clock = self._clock
             versions: dict[str, int] = {}
             pending: dict[str, Row] = {}
             self._pending = pending  # reads made meanwhile (by the caller's checks) see these
             # Into an empty log (nobody else writes while this holds the write lock) only this
             # import's own events can be known: the database is asked about those ids alone.
-            ours = _Written() if head is None else None
+            ours = _Written() if tip.position == 0 else None
             added = 0
             for summit_id, new in items:
                 if new.event_id in pending:
@@ -366,11 +240,9 @@ class SQLEventStore:
                     version = 0 if ours is not None else self._version(summit_id)
                 version += 1
                 check_stream_order(summit_id, version, new.type)
-                stamp = stamp_after(self._clock, head, new.recorded_at)
-                record, data_json = seal_json(head, summit_id, version, new, stamp)
-                pending[new.event_id] = _row(record, data_json)
+                row = tip.seal(clock, summit_id, version, new)
+                pending[new.event_id] = (*row, micros(tip.instant))
                 versions[summit_id] = version
-                head = Head(record.position, record.hash, record.recorded_at)
                 added += 1
                 if ours is not None:
                     ours.add(new.event_id)
@@ -384,7 +256,7 @@ class SQLEventStore:
 
     @staticmethod
     def _same_pending(row: Row, summit_id: str, new: NewEvent) -> bool:
-        return (row[2], row[4], row[5], _loads(row[9])) == (
+        return (row[2], row[4], row[5], load_data(row[8])) == (
             summit_id,
             new.type,
             new.schema_version,
@@ -411,13 +283,13 @@ class SQLEventStore:
         """One summit's events in version order."""
         with self._reading() as conn:
             rows = conn.execute(self.QUERIES.stream, (summit_id, _upper(until_position))).fetchall()
-        return [_record(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
         """One page of the log after a position."""
         with self._reading() as conn:
             rows = conn.execute(self.QUERIES.read, (max(after, 0), max(limit, 0))).fetchall()
-        return [_record(row) for row in rows]
+        return [from_row(row) for row in rows]
 
     def iter_log(
         self,
@@ -437,15 +309,14 @@ class SQLEventStore:
             if not rows:
                 return
             for row in rows:
-                yield _record(row)
+                yield from_row(row)
             position = rows[-1][0]
 
     def _last_position_at(self, instant: datetime) -> int:
         if instant.tzinfo is None:
             raise ValueError("until_recorded_at must be timezone-aware")
-        micros = (instant - _EPOCH) // _MICROSECOND
         with self._reading() as conn:
-            row = conn.execute(self.QUERIES.last_at, (micros,)).fetchone()
+            row = conn.execute(self.QUERIES.last_at, (micros(instant),)).fetchone()
         return int(row[0] or 0)
 
     def head(self) -> Head | None:
@@ -465,14 +336,14 @@ class SQLEventStore:
 
     def _select_one(self, query: str, value: Any) -> Recorded | None:
         row = self._conn.execute(query, (value,)).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else from_row(row)
 
     def verify(self) -> VerifyReport:
         """Re-check every hash (over the stored bytes) and link, streaming in position order."""
 
         def records() -> Generator[Recorded, None, None]:
             with self._reading():
-                yield from map(_record, self._scan(self.QUERIES.everything))
+                yield from map(from_row, self._scan(self.QUERIES.everything))
 
         rows = records()
         try:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from events.clock import Clock, system_clock
-from events.sql import Row, SQLEventStore
+from events.record import Row
+from events.sql import SQLEventStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
