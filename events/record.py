@@ -287,5 +287,5 @@ def from_row(row: Row) -> Recorded:
     """The record of a row of RECORD_FIELDS whose `data` is canonical JSON text (as sealed and
     as stored), without the frozen dataclass's slow init."""
     record: _Sealed = _new(_Sealed)
-    record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=True))
+    record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=False))  # rows of our own SELECT
     return record
