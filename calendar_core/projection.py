@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from calendar_core.summit import State, Summit, freeze, step, thaw
+from calendar_core.summit import Record, State, Summit, freeze, step, thaw
 from events.bulk import collector_paused
-from events.record import Recorded
 
 
 class Calendar:
@@ -17,7 +16,7 @@ class Calendar:
         self.last_recorded_at: str | None = None
         self.summits: dict[str, Summit] = {}
 
-    def apply(self, records: Iterable[Recorded]) -> set[str]:
+    def apply(self, records: Iterable[Record]) -> set[str]:
         """Apply the records after `position`, in order; the ids of the summits they changed."""
         summits = self.summits
         position = self.position
@@ -67,7 +66,7 @@ class Calendar:
         return f"<Calendar at position {self.position}: {len(self.summits)} summits>"
 
 
-def build(records: Iterable[Recorded]) -> Calendar:
+def build(records: Iterable[Record]) -> Calendar:
     """The calendar after these records (a prefix of the log, from position 1)."""
     calendar = Calendar()
     with collector_paused():

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from events.record import Recorded
+from events.record import Entry, Recorded
 from events.schema import Location, Participant, Schedule, Source
 from events.upcast import CURRENT_SCHEMA_VERSION, upcast
 
@@ -57,6 +57,9 @@ class Summit:
     updated_at: str  # recorded_at of its last event
     last_change: Change
 
+
+# What a fold reads: a record as the log holds it, or its entry as projections read it.
+Record = Entry | Recorded
 
 # Statuses whose change the feed must announce with a higher SEQUENCE.
 _OFF = (Status.POSTPONED, Status.CANCELLED)
@@ -145,7 +148,7 @@ def _who(people: Iterable[Participant]) -> str:
     return ", ".join(p.name for p in people)
 
 
-def _data(record: Recorded) -> Mapping[str, Any]:
+def _data(record: Record) -> Mapping[str, Any]:
     if record.schema_version == CURRENT_SCHEMA_VERSION:
         return record.data
     return upcast(record.type, record.schema_version, dict(record.data))
@@ -158,7 +161,7 @@ State = dict[str, Any]
 Effect = tuple[Status | None, bool]
 
 
-def _announced(record: Recorded, data: Mapping[str, Any], source: Source | None) -> State:
+def _announced(record: Record, data: Mapping[str, Any], source: Source | None) -> State:
     return {
         "summit_id": record.summit_id,
         "title": data["title"],
@@ -303,7 +306,7 @@ def summary(event_type: str, data: Mapping[str, Any]) -> str:
     raise ValueError(f"unknown event type {event_type!r}")
 
 
-def step(state: State | None, record: Recorded) -> State:
+def step(state: State | None, record: Record) -> State:
     """Fold one more event into a summit's state, in place (a new state for an announcement)."""
     data = record.data if record.schema_version == CURRENT_SCHEMA_VERSION else _data(record)
     raw_source = data.get("source")
@@ -358,7 +361,7 @@ def freeze(state: State) -> Summit:
     return summit
 
 
-def evolve(summit: Summit | None, record: Recorded) -> Summit:
+def evolve(summit: Summit | None, record: Record) -> Summit:
     """The summit after one more event of its stream (the event was checked when recorded)."""
     return freeze(step(None if summit is None else thaw(summit), record))
 
@@ -369,7 +372,7 @@ def replace_location(location: Location, **fields: Any) -> Location:
     return _location(merged["city"], merged["country"], merged["venue"], merged["timezone"])
 
 
-def fold(records: Iterable[Recorded]) -> Summit | None:
+def fold(records: Iterable[Record]) -> Summit | None:
     """A summit's state after its stream (None for an empty stream)."""
     state: State | None = None
     for record in records:

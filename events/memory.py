@@ -7,7 +7,7 @@ from datetime import datetime
 
 from events.chain import Tip, check_stream_order, same_event, verify_chain
 from events.clock import Clock
-from events.record import Recorded, from_row
+from events.record import Entry, Recorded, from_row
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
 
 
@@ -105,6 +105,21 @@ class MemoryEventStore:
             if until_recorded_at is not None and record.recorded_instant > until_recorded_at:
                 return
             yield record
+
+    def iter_entries(
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
+    ) -> Iterator[Entry]:
+        """`iter_log` as projections read it."""
+        for r in self.iter_log(
+            after=after, until_position=until_position, until_recorded_at=until_recorded_at
+        ):
+            yield Entry(
+                r.position, r.summit_id, r.version, r.type, r.schema_version, r.recorded_at, r.data
+            )
 
     def head(self) -> Head | None:
         """The last record."""

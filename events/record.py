@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 import orjson
 
@@ -211,6 +211,22 @@ class Recorded:
     def recorded_instant(self) -> datetime:
         """`recorded_at` as an aware UTC datetime."""
         return parse_stamp(self.recorded_at)
+
+
+class Entry(NamedTuple):
+    """A recorded event as a projection reads it: its place in the log and in its summit's
+    stream, its type and its data; without the chain's links (a `Recorded` has those)."""
+
+    position: int
+    summit_id: str
+    version: int
+    type: str
+    schema_version: int
+    recorded_at: str
+    data: dict[str, Any]
+
+
+ENTRY_FIELDS = Entry._fields
 
 
 class _once(Generic[T]):

@@ -16,7 +16,16 @@ from typing import Any, ClassVar, Protocol
 from events.bulk import collector_paused
 from events.chain import Tip, check_stream_order, same_event, verify_chain
 from events.clock import Clock
-from events.record import RECORD_FIELDS, Recorded, Row, format_stamp, from_row, load_data
+from events.record import (
+    ENTRY_FIELDS,
+    RECORD_FIELDS,
+    Entry,
+    Recorded,
+    Row,
+    format_stamp,
+    from_row,
+    load_data,
+)
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
 
 COLUMNS = ", ".join(RECORD_FIELDS)
@@ -85,6 +94,10 @@ class Queries:
         )
         self.page = sql(
             f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
+            " ORDER BY position LIMIT ?"
+        )
+        self.entries = sql(
+            f"SELECT {', '.join(ENTRY_FIELDS)} FROM events WHERE position > ? AND position <= ?"
             " ORDER BY position LIMIT ?"
         )
         self.last_at = sql("SELECT max(position) FROM events WHERE recorded_at_us <= ?")
@@ -299,17 +312,41 @@ class SQLEventStore:
         until_recorded_at: datetime | None = None,
     ) -> Iterator[Recorded]:
         """The log in order, up to a position or a recorded time (inclusive), read in batches."""
+        for rows in self._pages(self.QUERIES.page, after, until_position, until_recorded_at):
+            yield from map(from_row, rows)
+
+    def iter_entries(
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
+    ) -> Iterator[Entry]:
+        """`iter_log` as projections read it: only the columns they use, data decoded."""
+        new, loads = tuple.__new__, load_data
+        for rows in self._pages(self.QUERIES.entries, after, until_position, until_recorded_at):
+            for position, summit_id, version, kind, schema_version, recorded_at, data in rows:
+                fields = (position, summit_id, version, kind, schema_version, recorded_at)
+                yield new(Entry, (*fields, loads(data)))
+
+    def _pages(
+        self,
+        query: str,
+        after: int,
+        until_position: int | None,
+        until_recorded_at: datetime | None,
+    ) -> Iterator[list[Row]]:
+        """Pages of a query's rows, after a position, up to a position or a recorded time."""
         last = _upper(until_position)
         if until_recorded_at is not None:
             last = min(last, self._last_position_at(until_recorded_at))
         position = max(after, 0)
         while position < last:
             with self._reading() as conn:
-                rows = conn.execute(self.QUERIES.page, (position, last, CHUNK)).fetchall()
+                rows = conn.execute(query, (position, last, CHUNK)).fetchall()
             if not rows:
                 return
-            for row in rows:
-                yield from_row(row)
+            yield rows
             position = rows[-1][0]
 
     def _last_position_at(self, instant: datetime) -> int:

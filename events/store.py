@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from events.record import Recorded, data_json
+from events.record import Entry, Recorded, data_json
 from events.schema import Event, event_data
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
@@ -203,6 +203,16 @@ class EventStore(Protocol):
         until_recorded_at: datetime | None = None,
     ) -> Iterator[Recorded]:
         """The log from `after` on, up to a position or a recorded time (inclusive), in order."""
+        ...
+
+    def iter_entries(
+        self,
+        *,
+        after: int = 0,
+        until_position: int | None = None,
+        until_recorded_at: datetime | None = None,
+    ) -> Iterator[Entry]:
+        """`iter_log` as projections read it: place, type and data of each record, no hashes."""
         ...
 
     def head(self) -> Head | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from calendar_core.projection import Calendar, build
-from events import EventStore
+from events import EventStore, parse_stamp
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ class LiveCalendar:
         target = self.head_position()
         calendar = self._calendar
         if target > calendar.position:
-            records = list(self.store.iter_log(after=calendar.position, until_position=target))
-            calendar.apply(records)
-            self._instants.extend(r.recorded_instant for r in records)
-            self._stamps.extend(r.recorded_at for r in records)
+            entries = list(self.store.iter_entries(after=calendar.position, until_position=target))
+            calendar.apply(entries)
+            self._stamps.extend(entry.recorded_at for entry in entries)
+            self._instants.extend(parse_stamp(entry.recorded_at) for entry in entries)
         return View(calendar, calendar.position, self.recorded_at(calendar.position))
 
     def recorded_at(self, position: int) -> str | None:
@@ -70,7 +70,7 @@ class LiveCalendar:
             return live
         calendar = self._views.get(position)
         if calendar is None:
-            calendar = build(self.store.iter_log(until_position=position))
+            calendar = build(self.store.iter_entries(until_position=position))
             self._views[position] = calendar
             while len(self._views) > self._cache_size:
                 self._views.popitem(last=False)

@@ -19,6 +19,7 @@ from events import (
     format_stamp,
     parse_stamp,
 )
+from events.record import Entry
 
 
 def _fill(store: EventStore) -> None:
@@ -154,6 +155,23 @@ def test_iter_log_stops_at_a_position_or_a_recorded_time(
     first = store.at(1)
     assert first is not None
     assert list(store.iter_log(until_recorded_at=first.recorded_instant - timedelta(days=1))) == []
+
+
+@pytest.mark.parametrize(("after", "until"), [(0, None), (2, None), (0, 4), (1, 5), (6, None)])
+def test_entries_are_the_records_fields_a_projection_reads(
+    store: EventStore, after: int, until: int | None
+) -> None:
+    """iter_entries gives, for the same bounds, each record's place, type and decoded data."""
+    _fill(store)
+    records = list(store.iter_log(after=after, until_position=until))
+    entries = list(store.iter_entries(after=after, until_position=until))
+    assert [entry._asdict() for entry in entries] == [
+        {name: getattr(record, name) for name in Entry._fields} for record in records
+    ]
+    third = store.at(3)
+    assert third is not None
+    cut = third.recorded_instant
+    assert [e.position for e in store.iter_entries(until_recorded_at=cut)] == [1, 2, 3]
 
 
 def test_iter_log_compares_times_not_text(store: EventStore, clock: FixedClock) -> None:

@@ -55,7 +55,7 @@ def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -
         head = store.head()
         if at_position > (0 if head is None else head.position):
             raise click.UsageError(f"--at-position {at_position} is beyond the log's head")
-    calendar = build(store.iter_log(until_position=at_position, until_recorded_at=until))
+    calendar = build(store.iter_entries(until_position=at_position, until_recorded_at=until))
     query = Query()
     if fmt == "json":
         out = json.dumps(calendar_json(calendar, query), ensure_ascii=False, indent=2)
