@@ -67,6 +67,7 @@ class SQLiteEventStore(SQLEventStore):
 
     def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
         super().__init__(clock)
+        self._data_version: int | None = None
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -78,6 +79,12 @@ class SQLiteEventStore(SQLEventStore):
 
     def _begin_write(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
+
+    def _others_wrote(self) -> bool:
+        # data_version changes when another connection commits, never for this one's commits.
+        version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        changed, self._data_version = version != self._data_version, version
+        return changed
 
     def _insert_rows(self, rows: Collection[Row]) -> None:
         self._conn.executemany(self.QUERIES.insert, rows)

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import announce, note
+from factories import announce, confirm, note
 
-from events import EventIdReused, FixedClock, open_store
+from events import ConcurrencyError, EventIdReused, FixedClock, open_store
 from events.sql import _Written
 from events.sqlite import SQLiteEventStore
 
@@ -92,6 +92,56 @@ def test_verify_names_a_row_whose_data_is_no_longer_json(tmp_path: Path, clock: 
     conn.close()
     report = store.verify()
     assert (report.ok, report.first_bad_position, report.checked) == (False, 2, 1)
+    store.close()
+
+
+def test_two_connections_taking_turns_chain_onto_each_others_writes(
+    db: str, clock: FixedClock
+) -> None:
+    """A store remembers its head and versions between appends only while nobody else writes:
+    each append here follows the other connection's last one, and its own imports."""
+    first, second = open_store(db, clock), open_store(db, clock)
+    first.append("summit-a", [announce()])
+    second.append("summit-a", [note("from the second")])
+    first.append("summit-a", [note("from the first")])
+    first.append("summit-b", [announce(title="B")])
+    second.append("summit-b", [confirm()], expected_version=1)
+    with pytest.raises(ConcurrencyError) as caught:
+        first.append("summit-b", [note("too late")], expected_version=1)
+    assert caught.value.actual == 2
+    first.import_events([("summit-c", announce(title="C"))])
+    first.append("summit-c", [confirm()])
+    second.import_events([("summit-a", note("imported"))])
+    first.append("summit-a", [note("after the import")])
+    log = list(second.iter_log())
+    assert [(r.summit_id, r.version) for r in log] == [
+        ("summit-a", 1),
+        ("summit-a", 2),
+        ("summit-a", 3),
+        ("summit-b", 1),
+        ("summit-b", 2),
+        ("summit-c", 1),
+        ("summit-c", 2),
+        ("summit-a", 4),
+        ("summit-a", 5),
+    ]
+    assert first.verify().ok and second.verify().ok
+    first.close()
+    second.close()
+
+
+def test_a_retry_after_a_landed_append_gets_its_records_despite_the_version_it_expected(
+    db: str, clock: FixedClock
+) -> None:
+    """A client that resends after its first try landed (now a stale expected_version) gets the
+    stored records, not a conflict; a reused announcement is still refused."""
+    store = open_store(db, clock)
+    sent = [announce(), confirm()]
+    written = store.append("summit-a", sent, expected_version=0)
+    assert store.append("summit-a", sent, expected_version=0) == written
+    with pytest.raises(Exception, match="already announced"):
+        store.append("summit-a", [announce()])
+    assert [r.position for r in store.iter_log()] == [1, 2]
     store.close()
 
 
