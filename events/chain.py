@@ -52,7 +52,11 @@ class Tip:
         was hashed (`from_row` makes it a Recorded). Stamped by `clock`, never before the tip;
         an imported `recorded_at` and what an import line claims are checked instead."""
         position, prev_hash = self.position + 1, self.hash
-        recorded_at, instant = self._stamp(clock, new.recorded_at)
+        now, requested = clock(), new.recorded_at
+        if requested is None and self.instant <= now:
+            recorded_at, instant = format_stamp(now), now  # the usual case, spelled out
+        else:
+            recorded_at, instant = self._stamp(now, requested)
         data_json = new.data_json
         if data_json is None:
             data_json = canonical_json(dict(new.data)).decode()
@@ -92,8 +96,8 @@ class Tip:
             digest,
         )
 
-    def _stamp(self, clock: Clock, requested: str | None) -> tuple[str, datetime]:
-        now, last = clock(), self.instant
+    def _stamp(self, now: datetime, requested: str | None) -> tuple[str, datetime]:
+        last = self.instant
         if requested is None:
             if last > now:
                 return self.recorded_at, last

@@ -126,9 +126,9 @@ class SQLEventStore:
         self._clock = clock
         self._lock = threading.RLock()
         self._pending: dict[str, Row] | None = None
-        # What `_append_new` remembers between appends: the head after this connection's last
-        # append, and the versions it gave out since (dropped whenever others write).
-        self._last_head: Head | None = None
+        # What `_append_new` keeps between appends: the chain's tip after this connection's
+        # last append, and the versions it gave out since (dropped whenever others write).
+        self._tip: Tip | None = None
         self._versions: dict[str, int] = {}
 
     # -- dialect hooks --
@@ -216,38 +216,48 @@ class SQLEventStore:
         """Append events taken to be new, leaving it to the database's unique keys to refuse
         an event_id it holds or a version it has given out (UNIQUE_VIOLATION, nothing written).
 
-        The head and the versions of summits this connection wrote are remembered between
+        The chain's tip and the versions of summits this connection wrote are kept between
         appends for as long as no other connection writes (`_others_wrote`), so a lone writer
         asks the database nothing before its INSERT; an announcement starts at version 1.
+        The transaction is spelled out rather than `_write`: this is the hot path.
         """
-        with self._write() as conn:
-            if self._others_wrote() or self._last_head is None:
-                self._versions.clear()
-                self._last_head = self._head()
-            actual = self._versions.get(summit_id)
-            if actual is None:
-                actual = 0 if events[0].type == "SummitAnnounced" else self._version(summit_id)
-            if expected_version is not None and expected_version != actual:
-                raise ConcurrencyError(summit_id, expected_version, actual)
-            tip = Tip(self._last_head)
-            rows, records = [], []
-            for version, new in enumerate(events, start=actual + 1):
-                check_stream_order(summit_id, version, new.type)
-                row = tip.seal(self._clock, summit_id, version, new)
-                rows.append((*row, micros(tip.instant)))
-                records.append(from_row(row))
-            if len(rows) == 1:
-                conn.execute(self.QUERIES.insert, rows[0])
-            else:
-                self._insert_rows(rows)
-        self._last_head, self._versions[summit_id] = tip.head, actual + len(events)
+        with self._lock:
+            conn = self._ready()
+            self._begin_write()
+            try:
+                tip = self._tip
+                if self._others_wrote() or tip is None:
+                    self._versions.clear()
+                    tip = Tip(self._head())
+                self._tip = None  # until this transaction commits
+                actual = self._versions.get(summit_id)
+                if actual is None:
+                    announces = events[0].type == "SummitAnnounced"
+                    actual = 0 if announces else self._version(summit_id)
+                if expected_version is not None and expected_version != actual:
+                    raise ConcurrencyError(summit_id, expected_version, actual)
+                rows, records = [], []
+                for version, new in enumerate(events, start=actual + 1):
+                    check_stream_order(summit_id, version, new.type)
+                    row = tip.seal(self._clock, summit_id, version, new)
+                    rows.append((*row, micros(tip.instant)))
+                    records.append(from_row(row))
+                if len(rows) == 1:
+                    conn.execute(self.QUERIES.insert, rows[0])
+                else:
+                    self._insert_rows(rows)
+            except BaseException:
+                self._rollback()
+                raise
+            conn.execute("COMMIT")
+            self._tip, self._versions[summit_id] = tip, actual + len(events)
         return records
 
     def _append_checked(
         self, summit_id: str, events: Sequence[NewEvent], expected_version: int | None
     ) -> list[Recorded]:
         """`append` asking the database first which events it already holds."""
-        self._last_head = None
+        self._tip = None
         with self._write() as conn:
             known_at, actual, *head_row = conn.execute(
                 self.QUERIES.state, (events[0].event_id, summit_id)
@@ -286,7 +296,7 @@ class SQLEventStore:
         Each item is checked and sealed before the next one is pulled from `items`, so an
         error raised here belongs to the item pulled last. Rows go to the database in chunks.
         """
-        self._last_head = None
+        self._tip = None
         with self._write(), collector_paused():
             tip = Tip(self._head())
             clock = self._clock

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
 from events.record import Entry, Recorded, data_json
-from events.schema import Event, event_data
+from events.schema import EVENT_TYPES, Event, event_data, validate_event
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
 # Event ids made 256 at a time from one read of the OS's random bytes; `list.pop` hands each
@@ -77,14 +77,18 @@ class NewEvent:
         **extra: Any,
     ) -> NewEvent:
         """Validate raw event data, upcasting older versions; raises ValueError."""
-        event = load_event(event_type, schema_version, dict(data))
+        if schema_version == CURRENT_SCHEMA_VERSION and event_type in _TYPES and type(data) is dict:
+            event = validate_event(event_type, data)  # no upcaster to keep away from `data`
+        else:
+            event = load_event(event_type, schema_version, dict(data))
         if not extra.keys() <= _OPTIONAL:  # let the dataclass name the unexpected argument
             return cls(event_type, data, event, schema_version=schema_version, **extra)
         new: NewEvent = _new(cls)  # the frozen __init__ sets each field through a slow call
         fields = new.__dict__
-        fields.update(_DEFAULTS)
-        fields.update(extra)
-        fields.update(type=event_type, data=data, event=event, schema_version=schema_version)
+        fields.update(_DEFAULTS, type=event_type, data=data, event=event)
+        fields["schema_version"] = schema_version
+        if extra:
+            fields.update(extra)
         if "event_id" not in extra:
             fields["event_id"] = new_event_id()
         return new._encoded()
@@ -106,6 +110,7 @@ class NewEvent:
 
 _new = object.__new__
 _OPTIONAL = frozenset({"event_id", "recorded_by", "recorded_at", "claimed"})
+_TYPES = frozenset(EVENT_TYPES)
 _DEFAULTS = {"recorded_by": None, "recorded_at": None, "claimed": None, "data_json": None}
 
 
