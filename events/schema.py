@@ -482,16 +482,16 @@ def validate_event_json(event_type: str, text: str | bytes) -> Event:
     places seen before (`_by_value`); text orjson refuses is left to pydantic to report.
     """
     validator = _VALIDATORS.get(event_type)
-    if validator is None or ('"type"' in text if type(text) is str else b'"type"' in text):
-        return validate_event(event_type, json.loads(text))
     try:
         data = _orjson_loads(text)
     except ValueError:
-        data = None
-    if type(data) is dict:
-        event: Event = validator.validate_python(data)
-    else:
-        event = validator.validate_json(text)
+        if validator is None:
+            return validate_event(event_type, json.loads(text))
+        event: Event = validator.validate_json(text)
+        return event
+    if validator is None or type(data) is not dict or "type" in data:
+        return validate_event(event_type, data)
+    event = validator.validate_python(data)
     return event
 
 
