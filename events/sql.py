@@ -67,6 +67,20 @@ class _Written:
         return self._seen[hash(event_id) & (self._SLOTS - 1)] == 1
 
 
+class _Import:
+    """An import in progress: its rows not yet sent to the database, and, into a log that was
+    empty (where nothing but the import itself can be found), the ids and summits it wrote."""
+
+    def __init__(self, into_empty_log: bool) -> None:
+        self.pending: dict[str, Row] = {}
+        self.versions: dict[str, int] = {}
+        self.ids = _Written() if into_empty_log else None
+
+    def surely_absent(self, event_id: str) -> bool:
+        """Whether the log cannot hold this id (it was empty and the import never wrote it)."""
+        return self.ids is not None and event_id not in self.ids
+
+
 class Queries:
     """Every statement the shared code runs, written once with the dialect's placeholder."""
 
@@ -125,7 +139,7 @@ class SQLEventStore:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.RLock()
-        self._pending: dict[str, Row] | None = None
+        self._import: _Import | None = None
         # What `_append_new` keeps between appends: the chain's tip after this connection's
         # last append, and the versions it gave out since (dropped whenever others write).
         self._tip: Tip | None = None
@@ -174,7 +188,7 @@ class SQLEventStore:
             try:
                 yield conn
             except BaseException:
-                self._pending = None
+                self._import = None
                 self._rollback()
                 raise
             conn.execute("COMMIT")
@@ -183,9 +197,9 @@ class SQLEventStore:
     def _reading(self) -> Iterator[Connection]:
         """The connection for a read; inside an import, its rows so far are written first."""
         with self._lock:
-            pending = self._pending
-            if pending is not None:
+            if self._import is not None:
                 conn = self._conn
+                pending = self._import.pending
                 if pending:
                     self._insert_rows(pending.values())
                     pending.clear()
@@ -300,12 +314,9 @@ class SQLEventStore:
         with self._write(), collector_paused():
             tip = Tip(self._head())
             clock = self._clock
-            versions: dict[str, int] = {}
-            pending: dict[str, Row] = {}
-            self._pending = pending  # reads made meanwhile (by the caller's checks) see these
-            # Into an empty log (nobody else writes while this holds the write lock) only this
-            # import's own events can be known: the database is asked about those ids alone.
-            ours = _Written() if tip.position == 0 else None
+            # Reads made meanwhile (by the caller's checks) see the import's rows so far.
+            self._import = state = _Import(into_empty_log=tip.position == 0)
+            pending, versions, ours = state.pending, state.versions, state.ids
             added = 0
             for summit_id, new in items:
                 if new.event_id in pending:
@@ -331,7 +342,7 @@ class SQLEventStore:
                     pending.clear()
             if pending:
                 self._insert_rows(pending.values())
-            self._pending = None
+            self._import = None
         return added
 
     @staticmethod
@@ -361,8 +372,13 @@ class SQLEventStore:
 
     def stream(self, summit_id: str, *, until_position: int | None = None) -> list[Recorded]:
         """One summit's events in version order."""
-        with self._reading() as conn:
-            rows = conn.execute(self.QUERIES.stream, (summit_id, _upper(until_position))).fetchall()
+        with self._lock:  # an import's rows are for its own thread's eyes only
+            state = self._import
+            if state is not None and state.ids is not None and summit_id not in state.versions:
+                return []  # an import into an empty log has not written this summit yet
+            with self._reading() as conn:
+                query = self.QUERIES.stream
+                rows = conn.execute(query, (summit_id, _upper(until_position))).fetchall()
         return [from_row(row) for row in rows]
 
     def read(self, after: int = 0, limit: int = 1000) -> list[Recorded]:
@@ -435,8 +451,16 @@ class SQLEventStore:
 
     def by_event_id(self, event_id: str) -> Recorded | None:
         """The record with this event_id."""
-        with self._reading():
-            return self._select_one(self.QUERIES.by_event_id, event_id)
+        with self._lock:  # an import's rows are for its own thread's eyes only
+            state = self._import
+            if state is not None:
+                row = state.pending.get(event_id)
+                if row is not None:
+                    return from_row(row)
+                if state.surely_absent(event_id):
+                    return None
+            with self._reading():
+                return self._select_one(self.QUERIES.by_event_id, event_id)
 
     def _select_one(self, query: str, value: Any) -> Recorded | None:
         row = self._conn.execute(query, (value,)).fetchone()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from factories import announce, confirm, note
 
-from events import ConcurrencyError, EventIdReused, FixedClock, open_store
+from events import ConcurrencyError, EventIdReused, FixedClock, NewEvent, open_store
 from events.sql import _Written
 from events.sqlite import SQLiteEventStore
 
@@ -266,6 +266,37 @@ def test_an_import_into_an_empty_log_still_finds_its_own_flushed_events(
     again = [("summit-3", first[3]), ("summit-1100", first[1100])]
     assert store.import_events([*items, *again]) == 1200
     assert [r.event_id for r in store.iter_log()] == [new.event_id for new in first]
+    assert store.verify().ok
+    store.close()
+
+
+@pytest.mark.parametrize("empty", [True, False])
+def test_reads_during_an_import_see_its_own_events_pending_or_written(
+    db: str, clock: FixedClock, empty: bool
+) -> None:
+    """What an import's caller reads between items (as check_import does) includes the
+    import's earlier events, whether still buffered or already sent in a chunk."""
+    store = open_store(db, clock)
+    if not empty:
+        store.append("summit-old", [announce(event_id="e-old")])
+    seen: list[tuple[str, int, bool]] = []
+
+    def items() -> Iterator[tuple[str, NewEvent]]:
+        for n in range(1100):
+            yield f"summit-{n}", announce(event_id=f"e-{n}")
+            if n in (0, 999, 1099):  # buffered, just sent in a chunk, buffered after a chunk
+                for probe in (0, n):
+                    record = store.by_event_id(f"e-{probe}")
+                    stream = store.stream(f"summit-{probe}")
+                    found = record is not None and record.summit_id == f"summit-{probe}"
+                    seen.append((f"e-{probe}", len(stream), found))
+        assert store.by_event_id("e-never") is None
+        assert store.stream("summit-never") == []
+        assert (store.by_event_id("e-old") is not None) is not empty
+
+    assert store.import_events(items()) == 1100
+    assert all(found and count == 1 for _, count, found in seen)
+    assert len(seen) == 6
     assert store.verify().ok
     store.close()
 
