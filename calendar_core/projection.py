@@ -22,7 +22,7 @@ class Calendar:
         position = self.position
         last = self.last_recorded_at
         working: dict[str, State] = {}  # summits changed by this call, folded in place
-        folding = working.get
+        folding, fold_one = working.get, step
         try:
             for record in records:
                 at = record.position
@@ -35,7 +35,7 @@ class Calendar:
                 if state is None:
                     summit = summits.get(summit_id)
                     state = None if summit is None else thaw(summit)
-                working[summit_id] = step(state, record)
+                working[summit_id] = fold_one(state, record)
                 position = at
                 last = record.recorded_at
         finally:

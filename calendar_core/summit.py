@@ -311,7 +311,7 @@ def step(state: State | None, record: Record) -> State:
     data = record.data if record.schema_version == CURRENT_SCHEMA_VERSION else _data(record)
     raw_source = data.get("source")
     source = None if raw_source is None else _source_of(raw_source)
-    kind = record.type
+    kind, recorded_at = record.type, record.recorded_at
     if kind == "SummitAnnounced":
         return _announced(record, data, source)
     effect = _EFFECTS.get(kind)
@@ -340,8 +340,8 @@ def step(state: State | None, record: Record) -> State:
         else:
             state["sources"] = (*sources, source)
     state["version"] = record.version
-    state["updated_at"] = record.recorded_at
-    state["last_change"] = (kind, record.recorded_at, data, source)
+    state["updated_at"] = recorded_at
+    state["last_change"] = (kind, recorded_at, data, source)
     return state
 
 
