@@ -16,6 +16,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -23,7 +25,8 @@ from pydantic import (
     WrapValidator,
     model_validator,
 )
-from pydantic_core import SchemaValidator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
 SUMMIT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,79}$"
 
@@ -42,7 +45,7 @@ Kind = Literal[
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 
-_URL = re.compile(r"^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$", re.IGNORECASE)
+_URL = r"(?i)^https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?$"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Year, month, day or minute; a minute may carry an offset that picks one side of a DST overlap.
 _LOCAL = re.compile(
@@ -56,29 +59,10 @@ Precision = Literal["year", "month", "day", "minute"]
 
 
 @lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
-def _check_url(value: str) -> str:
-    if len(value) > 2048 or not _URL.match(value):
-        raise ValueError("must be an absolute http(s) URL")
-    return value
-
-
-@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
 def _check_day(value: str) -> str:
     if not _DAY.match(value):
         raise ValueError("must be a date written YYYY-MM-DD")
     date.fromisoformat(value)
-    return value
-
-
-@cache
-def _country_exists(code: str) -> bool:
-    return pycountry.countries.get(alpha_2=code) is not None
-
-
-@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
-def _check_country(value: str) -> str:
-    if len(value) != 2 or not value.isupper() or not _country_exists(value):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (like 'KR')")
     return value
 
 
@@ -88,17 +72,55 @@ def _zone_names() -> frozenset[str]:
     return frozenset(n for n in names if n == "UTC" or ("/" in n and not n.startswith("Etc/")))
 
 
-@lru_cache(maxsize=1 << 16)  # valid values repeat; errors are not cached
-def _check_zone(value: str) -> str:
-    if value not in _zone_names():
-        raise ValueError(f"{value!r} is not an IANA time zone of a place (like 'Asia/Tokyo')")
-    return value
+class _Checked:
+    """A string that pydantic-core checks by itself (a set lookup or a Rust regex: no Python
+    call per value), failing with our own error type; `field_errors` words its message."""
+
+    def __init__(self, schema: CoreSchema, error: str, message: str, **shape: Any) -> None:
+        self.schema, self.error, self.message, self.shape = schema, error, message, shape
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.custom_error_schema(
+            self.schema, self.error, custom_error_message=self.message
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", **self.shape}
 
 
-Url = Annotated[str, AfterValidator(_check_url)]
+_COUNTRY_CODES = sorted(country.alpha_2 for country in pycountry.countries)
+Url = Annotated[
+    str,
+    _Checked(
+        core_schema.str_schema(max_length=2048, pattern=_URL),
+        "http_url",
+        "must be an absolute http(s) URL",
+        format="uri",
+        maxLength=2048,
+    ),
+]
 Day = Annotated[str, AfterValidator(_check_day)]
-CountryCode = Annotated[str, AfterValidator(_check_country)]
-ZoneName = Annotated[str, AfterValidator(_check_zone)]
+CountryCode = Annotated[
+    str,
+    _Checked(
+        core_schema.literal_schema(_COUNTRY_CODES),
+        "country_code",
+        "is not an ISO 3166-1 alpha-2 country code (like 'KR')",
+        pattern="^[A-Z]{2}$",
+    ),
+]
+ZoneName = Annotated[
+    str,
+    _Checked(
+        core_schema.literal_schema(sorted(_zone_names())),
+        "time_zone",
+        "is not an IANA time zone of a place (like 'Asia/Tokyo')",
+    ),
+]
 
 
 @lru_cache(maxsize=1 << 16)
@@ -127,28 +149,31 @@ def local_fields(value: str) -> tuple[int, int, int, int, int, str | None]:
     return (*parts, offset)
 
 
-# The written forms by length, digits ASCII only; `_check_local` then checks the calendar.
+# The written forms by length, digits ASCII only; `_local_problem` then checks the calendar.
 _LOCAL_FORMS = {
     len(form): re.compile(form.replace("d", "[0-9]").replace("±", "[+-]"))
     for form in ("dddd", "dddd-dd", "dddd-dd-dd", "dddd-dd-ddTdd:dd", "dddd-dd-ddTdd:dd±dd:dd")
 }
+_LOCAL_FORM_MESSAGE = "must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)"
 
 
-@lru_cache(maxsize=1 << 16)
-def _check_local(value: str) -> str:
+def _local_problem(value: object) -> str | None:
+    """Why a schedule value is refused, in words; None for a valid one."""
+    if not isinstance(value, str):
+        return _LOCAL_FORM_MESSAGE
     form = _LOCAL_FORMS.get(len(value))
     if form is None or form.fullmatch(value) is None:
-        raise ValueError("must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDTHH:MM (local time)")
+        return _LOCAL_FORM_MESSAGE
     size = len(value)
     if size >= 7 and not "01" <= value[5:7] <= "12":
-        raise ValueError(f"month {int(value[5:7])} does not exist")
+        return f"month {int(value[5:7])} does not exist"
     if value.startswith("0000") or (size >= 10 and not _is_date(value[:10])):
-        raise ValueError(f"{value} is not a calendar date")
+        return f"{value} is not a calendar date"
     if size >= 16 and (value[11:13] > "23" or value[14:16] > "59"):
-        raise ValueError(f"{value}: hour must be 00-23 and minute 00-59")
+        return f"{value}: hour must be 00-23 and minute 00-59"
     if size == 22 and (value[17:19] > "18" or value[20:22] > "59"):
-        raise ValueError(f"{value}: offset out of range")
-    return value
+        return f"{value}: offset out of range"
+    return None
 
 
 def _is_date(day: str) -> bool:
@@ -159,7 +184,29 @@ def _is_date(day: str) -> bool:
     return True
 
 
-LocalValue = Annotated[str, AfterValidator(_check_local)]
+# The same rules as one Rust regex, so that pydantic-core checks valid values on its own:
+# years 0001-9999, months 01-12, the days each month has (29 February in leap years), hours
+# 00-23, minutes 00-59, offsets up to 18:59. Tests hold it to `_local_problem`.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?:[+-](?:0[0-9]|1[0-8]):[0-5][0-9])?"
+LOCAL_PATTERN = f"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_DATE}(?:{_TIME})?)$"
+
+LocalValue = Annotated[
+    str,
+    _Checked(
+        core_schema.str_schema(pattern=LOCAL_PATTERN),
+        "local_time",
+        _LOCAL_FORM_MESSAGE,
+        pattern=r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}([+-]\d{2}:\d{2})?)?)?)?$",
+    ),
+]
 
 
 class _Model(BaseModel):
@@ -508,5 +555,9 @@ def field_errors(error: ValidationError) -> list[tuple[str, str]]:
         if loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]
         message = item["msg"].removeprefix("Value error, ")
+        if item["type"] in ("country_code", "time_zone"):
+            message = f"{item['input']!r} {message}"
+        elif item["type"] == "local_time":
+            message = _local_problem(item["input"]) or message
         out.append((".".join(str(part) for part in loc) or "data", message))
     return out

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from events.schema import Schedule
+from events.schema import Location, Schedule, Source, _local_problem, field_errors
 
 _FORM = re.compile(
     r"(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})([+-]\d{2}:\d{2})?)?)?)?", re.ASCII
@@ -92,3 +93,31 @@ def test_order_follows_the_instants_written(a: date, b: date, x: time, y: time) 
     assert accepted == (
         (b, y.replace(second=0, microsecond=0)) > (a, x.replace(second=0, microsecond=0))
     )
+
+
+@given(values)
+def test_the_pattern_and_the_worded_check_agree(value: str) -> None:
+    """pydantic-core's regex accepts exactly what `_local_problem` finds nothing wrong with,
+    and a refusal is worded by it."""
+    try:
+        Schedule(start=value)
+    except ValidationError as error:
+        assert field_errors(error) == [("start", _local_problem(value))]
+    else:
+        assert _local_problem(value) is None
+
+
+def test_checks_made_in_pydantic_core_are_worded_with_the_value() -> None:
+    """Country, zone and URL checks run without Python, yet name the bad value and field."""
+    with pytest.raises(ValidationError) as caught:
+        Location(country="XX", timezone="Mars/Olympus")
+    assert field_errors(caught.value) == [
+        ("country", "'XX' is not an ISO 3166-1 alpha-2 country code (like 'KR')"),
+        ("timezone", "'Mars/Olympus' is not an IANA time zone of a place (like 'Asia/Tokyo')"),
+    ]
+    for url in ("ftp://example.org/x", "https://localhost/x", "https://a.b/" + "x" * 2040):
+        with pytest.raises(ValidationError) as caught:
+            Source(url=url)
+        assert field_errors(caught.value) == [("url", "must be an absolute http(s) URL")]
+    assert Source(url="HTTPS://www.mofa.go.jp/a/b?c=1#d").url.startswith("HTTPS://")
+    assert Location(country="KR", timezone="Asia/Seoul").timezone == "Asia/Seoul"
