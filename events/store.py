@@ -84,34 +84,38 @@ class NewEvent:
         if not extra.keys() <= _OPTIONAL:  # let the dataclass name the unexpected argument
             return cls(event_type, data, event, schema_version=schema_version, **extra)
         new: NewEvent = _new(cls)  # the frozen __init__ sets each field through a slow call
-        fields = new.__dict__
-        fields.update(_DEFAULTS, type=event_type, data=data, event=event)
-        fields["schema_version"] = schema_version
-        if extra:
-            fields.update(extra)
-        if "event_id" not in extra:
-            fields["event_id"] = new_event_id()
-        return new._encoded()
+        new.__dict__.update(
+            type=event_type,
+            data=data,
+            event=event,
+            event_id=extra["event_id"] if "event_id" in extra else new_event_id(),
+            schema_version=schema_version,
+            recorded_by=extra.get("recorded_by"),
+            recorded_at=extra.get("recorded_at"),
+            claimed=extra.get("claimed"),
+            data_json=_text_of(data),
+        )
+        return new
 
     @classmethod
     def from_event(cls, event: Event, **extra: Any) -> NewEvent:
         """Wrap an event built in code."""
-        return cls(event.type, event_data(event), event, **extra)._encoded()
+        new = cls(event.type, event_data(event), event, **extra)
+        object.__setattr__(new, "data_json", _text_of(new.data))
+        return new
 
-    def _encoded(self) -> NewEvent:
-        """Write the canonical JSON of `data` now; text UTF-8 cannot hold is refused here."""
-        try:
-            text = data_json(self.data if type(self.data) is dict else dict(self.data))
-        except UnicodeEncodeError:
-            raise _unencodable(self.data) from None
-        object.__setattr__(self, "data_json", text)
-        return self
+
+def _text_of(data: Mapping[str, Any]) -> str:
+    """The canonical JSON of event data; text UTF-8 cannot hold is refused here."""
+    try:
+        return data_json(data if type(data) is dict else dict(data))
+    except UnicodeEncodeError:
+        raise _unencodable(data) from None
 
 
 _new = object.__new__
 _OPTIONAL = frozenset({"event_id", "recorded_by", "recorded_at", "claimed"})
 _TYPES = frozenset(EVENT_TYPES)
-_DEFAULTS = {"recorded_by": None, "recorded_at": None, "claimed": None, "data_json": None}
 
 
 def _unencodable(data: Mapping[str, Any]) -> ValidationError:
