@@ -40,13 +40,6 @@ class Tip:
         self.recorded_at = "" if head is None else head.recorded_at
         self.instant = _NEVER if head is None else parse_stamp(head.recorded_at)
 
-    @property
-    def head(self) -> Head | None:
-        """The last record sealed (or the head this tip started from)."""
-        if self.position == 0:
-            return None
-        return Head(self.position, self.hash, self.recorded_at)
-
     def seal(self, clock: Clock, summit_id: str, version: int, new: NewEvent) -> Row:
         """The next record as a row of RECORD_FIELDS, its `data` as the canonical JSON text that
         was hashed (`from_row` makes it a Recorded). Stamped by `clock`, never before the tip;

@@ -253,16 +253,7 @@ class SQLEventStore:
                     actual = 0 if announces else self._version(summit_id)
                 if expected_version is not None and expected_version != actual:
                     raise ConcurrencyError(summit_id, expected_version, actual)
-                rows, records = [], []
-                for version, new in enumerate(events, start=actual + 1):
-                    check_stream_order(summit_id, version, new.type)
-                    row = tip.seal(self._clock, summit_id, version, new)
-                    rows.append((*row, micros(tip.instant)))
-                    records.append(from_row(row))
-                if len(rows) == 1:
-                    conn.execute(self.QUERIES.insert, rows[0])
-                else:
-                    self._insert_rows(rows)
+                records = self._insert_stream(conn, tip, summit_id, actual, events)
             except BaseException:
                 self._rollback()
                 raise
@@ -295,17 +286,25 @@ class SQLEventStore:
                 if expected_version is not None and expected_version != actual:
                     raise ConcurrencyError(summit_id, expected_version, actual)
                 tip = Tip(None if head_row[0] is None else Head(*head_row))
-                rows = []
-                for version, new in enumerate(fresh, start=actual + 1):
-                    check_stream_order(summit_id, version, new.type)
-                    row = tip.seal(self._clock, summit_id, version, new)
-                    rows.append((*row, micros(tip.instant)))
-                    done[new.event_id] = from_row(row)
-                if len(rows) == 1:
-                    conn.execute(self.QUERIES.insert, rows[0])
-                else:
-                    self._insert_rows(rows)
+                written = self._insert_stream(conn, tip, summit_id, actual, fresh)
+                done.update((record.event_id, record) for record in written)
         return [done[new.event_id] for new in events]
+
+    def _insert_stream(
+        self, conn: Connection, tip: Tip, summit_id: str, after: int, events: Sequence[NewEvent]
+    ) -> list[Recorded]:
+        """Seal events onto `tip` as the summit's versions after `after`, and insert them."""
+        rows, records = [], []
+        for version, new in enumerate(events, start=after + 1):
+            check_stream_order(summit_id, version, new.type)
+            row = tip.seal(self._clock, summit_id, version, new)
+            rows.append((*row, micros(tip.instant)))
+            records.append(from_row(row))
+        if len(rows) == 1:
+            conn.execute(self.QUERIES.insert, rows[0])
+        else:
+            self._insert_rows(rows)
+        return records
 
     def import_events(self, items: Iterable[tuple[str, NewEvent]]) -> int:
         """Append pairs in one transaction, all or nothing; known events (same content) skipped.
