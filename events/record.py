@@ -5,18 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, overload
 
 import orjson
 
 from events.schema import Event, validate_event_json
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
-T = TypeVar("T")
 Row = tuple[Any, ...]
 
 ZERO_HASH = "0" * 64
@@ -229,22 +227,39 @@ class Entry(NamedTuple):
 ENTRY_FIELDS = Entry._fields
 
 
-class _once(Generic[T]):
-    """`functools.cached_property` without its per-read lock (stores are one thread at a time)."""
-
-    def __init__(self, compute: Callable[[Any], T]) -> None:
-        self.compute, self.name = compute, compute.__name__
-        self.__doc__ = compute.__doc__
+class _Decoded:
+    """`data` of a record held as text: decoded on first use, then kept in the record."""
 
     @overload
-    def __get__(self, instance: None, owner: type[Any]) -> _once[T]: ...
+    def __get__(self, record: None, owner: type[Any]) -> _Decoded: ...
     @overload
-    def __get__(self, instance: object, owner: type[Any]) -> T: ...
-    def __get__(self, instance: object | None, owner: type[Any]) -> T | _once[T]:
-        if instance is None:
+    def __get__(self, record: _Sealed, owner: type[Any]) -> dict[str, Any]: ...
+    def __get__(self, record: _Sealed | None, owner: type[Any]) -> dict[str, Any] | _Decoded:
+        if record is None:
             return self
-        value = instance.__dict__[self.name] = self.compute(instance)
+        value: dict[str, Any] = load_data(record._text)
+        record.__dict__["data"] = value
         return value
+
+
+class _Validated:
+    """`event` of a record held as text: validated from the text on first use (upcast from
+    the data where it is older), then kept in the record."""
+
+    @overload
+    def __get__(self, record: None, owner: type[Any]) -> _Validated: ...
+    @overload
+    def __get__(self, record: _Sealed, owner: type[Any]) -> Event: ...
+    def __get__(self, record: _Sealed | None, owner: type[Any]) -> Event | _Validated:
+        if record is None:
+            return self
+        fields = record.__dict__
+        if "data" in fields or record.schema_version != CURRENT_SCHEMA_VERSION:
+            event = load_event(record.type, record.schema_version, record.data)
+        else:
+            event = validate_event_json(record.type, record._text)
+        fields["event"] = event
+        return event
 
 
 class _Sealed(Recorded):
@@ -253,19 +268,8 @@ class _Sealed(Recorded):
     with the same fields."""
 
     _text: str
-
-    @_once
-    def data(self) -> dict[str, Any]:
-        """The event's data object, decoded from its JSON text."""
-        value: dict[str, Any] = load_data(self._text)
-        return value
-
-    @_once
-    def event(self) -> Event:
-        """The event, upcast to the current schema and validated."""
-        if "data" in self.__dict__ or self.schema_version != CURRENT_SCHEMA_VERSION:
-            return load_event(self.type, self.schema_version, self.data)
-        return validate_event_json(self.type, self._text)
+    data = _Decoded()
+    event = _Validated()
 
     def computed_hash(self) -> str:
         """The hash of the record as held: of its data's text, not a re-encoding."""
