@@ -243,9 +243,11 @@ class SQLEventStore:
             self._begin_write()
             try:
                 tip = self._tip
-                if self._others_wrote() or tip is None:
-                    self._versions.clear()
-                    tip = Tip(self._head())
+                if self._others_wrote() or tip is None:  # one query for the head and version
+                    query, first = self.QUERIES.state, events[0].event_id
+                    _, version, *head = conn.execute(query, (first, summit_id)).fetchone()
+                    tip = Tip(None if head[0] is None else Head(*head))
+                    self._versions = {summit_id: version or 0}
                 self._tip = None  # until this transaction commits
                 actual = self._versions.get(summit_id)
                 if actual is None:
