@@ -21,16 +21,17 @@ _spare_ids: list[str] = []
 os.register_at_fork(after_in_child=_spare_ids.clear)
 
 
+# A random hex digit put in the variant's place keeps its two low bits: "8", "9", "a" or "b".
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def _fresh_ids(count: int) -> list[str]:
-    random = os.urandom(16 * count)
-    ids = []
-    for start in range(0, 16 * count, 16):
-        raw = bytearray(random[start : start + 16])
-        raw[6] = (raw[6] & 0x0F) | 0x40
-        raw[8] = (raw[8] & 0x3F) | 0x80
-        text = raw.hex()
-        ids.append(f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}")
-    return ids
+    """`count` version 4 UUIDs: random hex with the version digit 4 and the variant digit set."""
+    text = os.urandom(16 * count).hex()
+    return [
+        f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+        for h in (text[start : start + 32] for start in range(0, 32 * count, 32))
+    ]
 
 
 def new_event_id() -> str:
