@@ -509,16 +509,19 @@ _VALIDATORS: dict[str, SchemaValidator] = {
 
 def validate_event(event_type: str, data: Any) -> Event:
     """Validate current-version event data; raises pydantic's ValidationError."""
+    validator = _VALIDATORS.get(event_type)
+    if validator is not None and type(data) is dict and "type" not in data:
+        event: Event = validator.validate_python(data)
+        return event
     if not isinstance(data, dict):
         return EVENT_ADAPTER.validate_python(data)
     if "type" in data:
         raise ValidationError.from_exception_data(
             "Event", [{"type": "extra_forbidden", "loc": ("type",), "input": data["type"]}]
         )
-    model = _MODELS.get(event_type)
-    if model is None:  # let the union name the unknown tag
+    if validator is None:  # let the union name the unknown tag
         return EVENT_ADAPTER.validate_python({**data, "type": event_type})
-    event: Event = model.__pydantic_validator__.validate_python(data)
+    event = validator.validate_python(data)
     return event
 
 
