@@ -196,12 +196,12 @@ _MONTH_DAY = (
 )
 _DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
 _TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?:[+-](?:0[0-9]|1[0-8]):[0-5][0-9])?"
-LOCAL_PATTERN = f"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_DATE}(?:{_TIME})?)$"
+_LOCAL_PATTERN = f"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_DATE}(?:{_TIME})?)$"
 
 LocalValue = Annotated[
     str,
     _Checked(
-        core_schema.str_schema(pattern=LOCAL_PATTERN),
+        core_schema.str_schema(pattern=_LOCAL_PATTERN),
         "local_time",
         _LOCAL_FORM_MESSAGE,
         pattern=r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}([+-]\d{2}:\d{2})?)?)?)?$",
