@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
+from collections.abc import Callable, Hashable
 from datetime import date
 from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
@@ -245,60 +246,48 @@ class Location(_Model):
     timezone: ZoneName
 
 
-def _by_value(limit: int) -> WrapValidator:
-    """Reuse the model validated from an equal dict of plain values (participants and places
-    repeat from event to event); anything else, and every first sight, is validated in full.
+def _dict_key(value: Any) -> Hashable | None:
+    """A dict of plain values as a key (None for anything else)."""
+    return tuple(value.items()) if type(value) is dict else None
 
-    Only dicts whose values are all hashable are keyed; a key equal to a valid one holds equal
-    strings (or None), which validation would accept the same way.
+
+def _list_key(value: Any) -> Hashable | None:
+    """A list of dicts of plain values as one key (None for anything else)."""
+    if type(value) is not list or any(type(item) is not dict for item in value):
+        return None
+    return tuple(tuple(item.items()) for item in value)
+
+
+def _by_value(key_of: Callable[[Any], Hashable | None], limit: int = 4096) -> WrapValidator:
+    """Reuse what was validated from an equal value (participants and places repeat from
+    event to event); anything else, and every first sight, is validated in full.
+
+    Only values whose parts are all hashable are keyed; a key equal to a valid one holds equal
+    strings (or None), which validation would accept the same way. Lists come back as a copy
+    of their own, so that no two events share one.
     """
-    known: dict[tuple[tuple[str, Any], ...], Any] = {}
+    known: dict[Hashable, Any] = {}
 
     def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if type(value) is not dict:
-            return handler(value)
         try:
-            key = tuple(value.items())
-            model = known.get(key)
+            key = key_of(value)
+            found = None if key is None else known.get(key)
         except TypeError:  # an unhashable value: let validation say what is wrong
             return handler(value)
-        if model is None:
-            model = handler(value)
+        if key is None:
+            return handler(value)
+        if found is None:
+            found = handler(value)
             if len(known) >= limit:
                 known.clear()
-            known[key] = model
-        return model
+            known[key] = found
+        return list(found) if type(found) is list else found
 
     return WrapValidator(validate)
 
 
-def _list_by_value(limit: int) -> WrapValidator:
-    """`_by_value` for a whole list of dicts (the same people come together): one lookup for
-    the list instead of one per item. Each hit gets its own copy of the validated list."""
-    known: dict[tuple[tuple[tuple[str, Any], ...], ...], list[Any]] = {}
-
-    def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        if type(value) is not list:
-            return handler(value)
-        try:
-            key = tuple(tuple(item.items()) for item in value if type(item) is dict)
-            if len(key) != len(value):
-                return handler(value)
-            items = known.get(key)
-        except TypeError:  # an unhashable value: let validation say what is wrong
-            return handler(value)
-        if items is None:
-            items = handler(value)
-            if len(known) >= limit:
-                known.clear()
-            known[key] = items
-        return list(items)
-
-    return WrapValidator(validate)
-
-
-KnownParticipant = Annotated[Participant, _by_value(4096)]
-KnownLocation = Annotated[Location, _by_value(4096)]
+KnownParticipant = Annotated[Participant, _by_value(_dict_key)]
+KnownLocation = Annotated[Location, _by_value(_dict_key)]
 
 
 class Schedule(_Model):
@@ -349,7 +338,7 @@ class SummitAnnounced(_Data):
     title: ShortText
     kind: Kind
     participants: Annotated[
-        list[KnownParticipant], Field(min_length=1, max_length=200), _list_by_value(4096)
+        list[KnownParticipant], Field(min_length=1, max_length=200), _by_value(_list_key)
     ]
     location: KnownLocation
     schedule: Schedule
