@@ -273,8 +273,6 @@ class _Sealed(Recorded):
 
     def computed_hash(self) -> str:
         """The hash of the record as held: of its data's text, not a re-encoding."""
-        if "data" in self.__dict__:
-            return super().computed_hash()
         return hashlib.sha256(
             record_json(
                 position=self.position,
@@ -307,5 +305,7 @@ def from_row(row: Row) -> Recorded:
     """The record of a row of RECORD_FIELDS whose `data` is canonical JSON text (as sealed and
     as stored), without the frozen dataclass's slow init."""
     record: _Sealed = _new(_Sealed)
-    record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=False))  # rows of our own SELECT
+    # Rows are our own: a SELECT of RECORD_FIELDS, a sealed row, or an insert row whose extra
+    # last column (recorded_at_us) zip leaves out.
+    record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=False))
     return record

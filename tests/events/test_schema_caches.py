@@ -61,7 +61,7 @@ def test_an_empty_participant_list_stays_refused() -> None:
     ],
 )
 def test_schedule_order_problems_stay_reported(start: str, end: str, message: str) -> None:
-    for _ in range(2):  # the second time answers from the cache
+    for _ in range(2):  # the second time, the participants and the place come from the caches
         with pytest.raises(ValidationError) as caught:
             validate_event("SummitAnnounced", _announced(PEOPLE, start, end))
         assert field_errors(caught.value) == [("schedule", message)]
