@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from datetime import date
 from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
@@ -246,48 +246,36 @@ class Location(_Model):
     timezone: ZoneName
 
 
-def _dict_key(value: Any) -> Hashable | None:
-    """A dict of plain values as a key (None for anything else)."""
-    return tuple(value.items()) if type(value) is dict else None
+def _by_value(limit: int = 4096) -> WrapValidator:
+    """Reuse the model validated from an equal dict (participants and places repeat from event
+    to event); anything else, and every first sight, is validated in full.
 
-
-def _list_key(value: Any) -> Hashable | None:
-    """A list of dicts of plain values as one key (None for anything else)."""
-    if type(value) is not list or any(type(item) is not dict for item in value):
-        return None
-    return tuple(tuple(item.items()) for item in value)
-
-
-def _by_value(key_of: Callable[[Any], Hashable | None], limit: int = 4096) -> WrapValidator:
-    """Reuse what was validated from an equal value (participants and places repeat from
-    event to event); anything else, and every first sight, is validated in full.
-
-    Only values whose parts are all hashable are keyed; a key equal to a valid one holds equal
-    strings (or None), which validation would accept the same way. Lists come back as a copy
-    of their own, so that no two events share one.
+    Only dicts whose values are all hashable are keyed; a key equal to a valid one holds equal
+    strings (or None), which validation would accept the same way. (Keying whole participant
+    lists instead costs more than it saves: bench/validation.py.)
     """
     known: dict[Hashable, Any] = {}
 
     def validate(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            key = key_of(value)
-            found = None if key is None else known.get(key)
-        except TypeError:  # an unhashable value: let validation say what is wrong
+        if type(value) is not dict:
             return handler(value)
-        if key is None:
+        key = tuple(value.items())
+        try:
+            found = known.get(key)
+        except TypeError:  # an unhashable value: let validation say what is wrong
             return handler(value)
         if found is None:
             found = handler(value)
             if len(known) >= limit:
                 known.clear()
             known[key] = found
-        return list(found) if type(found) is list else found
+        return found
 
     return WrapValidator(validate)
 
 
-KnownParticipant = Annotated[Participant, _by_value(_dict_key)]
-KnownLocation = Annotated[Location, _by_value(_dict_key)]
+KnownParticipant = Annotated[Participant, _by_value()]
+KnownLocation = Annotated[Location, _by_value()]
 
 
 class Schedule(_Model):
@@ -337,9 +325,7 @@ class SummitAnnounced(_Data):
     type: Literal["SummitAnnounced"] = "SummitAnnounced"
     title: ShortText
     kind: Kind
-    participants: Annotated[
-        list[KnownParticipant], Field(min_length=1, max_length=200), _by_value(_list_key)
-    ]
+    participants: Annotated[list[KnownParticipant], Field(min_length=1, max_length=200)]
     location: KnownLocation
     schedule: Schedule
     status: Literal["tentative", "confirmed"]
