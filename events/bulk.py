@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -22,3 +26,40 @@ def collector_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+class Behind(Generic[T]):
+    """Runs `work` on one background thread, one call at a time and in order, while the caller
+    prepares the next call's input: a bulk write's database time (SQLite and psycopg let go of
+    the GIL while the database works) overlaps the Python that validates and seals what follows.
+
+    At most one call is in flight. `wait` returns once it is done and raises what it raised;
+    the caller must `wait` before touching what `work` uses (the connection) itself.
+    """
+
+    def __init__(self, work: Callable[[T], object]) -> None:
+        self._work = work
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="diplocal-writer")
+        self._running: Future[object] | None = None
+
+    def submit(self, item: T) -> None:
+        """Start `work(item)` once the call before it is done."""
+        self.wait()
+        self._running = self._pool.submit(self._work, item)
+
+    def wait(self) -> None:
+        """Until the call in flight (if any) is done; re-raises its error."""
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()
+
+    def close(self, *, failing: bool = False) -> None:
+        """Wait for the call in flight and stop the thread; while the caller is already
+        failing, an error of that call is dropped so that the caller's own one is raised."""
+        try:
+            self.wait()
+        except Exception:
+            if not failing:
+                raise
+        finally:
+            self._pool.shutdown()

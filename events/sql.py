@@ -8,14 +8,14 @@ table layout, the queries and the hash-chain logic are the same for both.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Protocol
 
 import orjson
 
-from events.bulk import collector_paused
+from events.bulk import Behind, collector_paused
 from events.chain import Tip, check_stream_order, same_event, verify_chain
 from events.clock import Clock
 from events.record import (
@@ -71,17 +71,32 @@ class _Written:
 
 
 class _Import:
-    """An import in progress: its rows not yet sent to the database, and, into a log that was
-    empty (where nothing but the import itself can be found), the ids and summits it wrote."""
+    """An import in progress: its rows not yet sent to the database, the writer thread that
+    inserts the chunk before them, and, into a log that was empty (where nothing but the
+    import itself can be found), the ids and summits it wrote."""
 
-    def __init__(self, into_empty_log: bool) -> None:
+    def __init__(self, into_empty_log: bool, insert: Callable[[Collection[Row]], None]) -> None:
         self.pending: dict[str, Row] = {}
         self.versions: dict[str, int] = {}
         self.ids = _Written() if into_empty_log else None
+        self.insert = insert
+        self.writer: Behind[Collection[Row]] = Behind(insert)
 
     def surely_absent(self, event_id: str) -> bool:
         """Whether the log cannot hold this id (it was empty and the import never wrote it)."""
         return self.ids is not None and event_id not in self.ids
+
+    def send(self) -> None:
+        """Hand the pending rows to the writer thread; the next ones gather anew meanwhile."""
+        self.writer.submit(self.pending.values())
+        self.pending = {}
+
+    def flush(self) -> None:
+        """Every row so far in the database (the pending ones inserted on this thread)."""
+        self.writer.wait()
+        if self.pending:
+            self.insert(self.pending.values())
+            self.pending = {}
 
 
 class Queries:
@@ -201,11 +216,8 @@ class SQLEventStore:
         """The connection for a read; inside an import, its rows so far are written first."""
         with self._lock:
             if self._import is not None:
+                self._import.flush()
                 conn = self._conn
-                pending = self._import.pending
-                if pending:
-                    self._insert_rows(pending.values())
-                    pending.clear()
             else:
                 conn = self._ready()
             yield conn
@@ -312,40 +324,47 @@ class SQLEventStore:
         """Append pairs in one transaction, all or nothing; known events (same content) skipped.
 
         Each item is checked and sealed before the next one is pulled from `items`, so an
-        error raised here belongs to the item pulled last. Rows go to the database in chunks.
+        error raised here belongs to the item pulled last. Rows go to the database in chunks,
+        each inserted on a writer thread while the next one is checked and sealed.
         """
         self._tip = None
         with self._write(), collector_paused():
             tip = Tip(self._head())
             clock = self._clock
             # Reads made meanwhile (by the caller's checks) see the import's rows so far.
-            self._import = state = _Import(into_empty_log=tip.position == 0)
-            pending, versions, ours = state.pending, state.versions, state.ids
+            self._import = state = _Import(tip.position == 0, self._insert_rows)
+            versions, ours = state.versions, state.ids
             added = 0
-            for summit_id, new in items:
-                if new.event_id in pending:
-                    if self._same_pending(pending[new.event_id], summit_id, new):
+            try:
+                for summit_id, new in items:
+                    pending = state.pending
+                    if new.event_id in pending:
+                        if self._same_pending(pending[new.event_id], summit_id, new):
+                            continue
+                        raise EventIdReused(
+                            f"event_id {new.event_id} is already used by another event"
+                        )
+                    may_be_stored = ours is None or new.event_id in ours
+                    if may_be_stored and self._known(summit_id, new) is not None:
                         continue
-                    raise EventIdReused(f"event_id {new.event_id} is already used by another event")
-                may_be_stored = ours is None or new.event_id in ours
-                if may_be_stored and self._known(summit_id, new) is not None:
-                    continue
-                version = versions.get(summit_id)
-                if version is None:
-                    version = 0 if ours is not None else self._version(summit_id)
-                version += 1
-                check_stream_order(summit_id, version, new.type)
-                row = tip.seal(clock, summit_id, version, new)
-                pending[new.event_id] = (*row, micros(tip.instant))
-                versions[summit_id] = version
-                added += 1
-                if ours is not None:
-                    ours.add(new.event_id)
-                if len(pending) >= CHUNK:
-                    self._insert_rows(pending.values())
-                    pending.clear()
-            if pending:
-                self._insert_rows(pending.values())
+                    version = versions.get(summit_id)
+                    if version is None:
+                        version = 0 if ours is not None else self._version(summit_id)
+                    version += 1
+                    check_stream_order(summit_id, version, new.type)
+                    row = tip.seal(clock, summit_id, version, new)
+                    pending[new.event_id] = (*row, micros(tip.instant))
+                    versions[summit_id] = version
+                    added += 1
+                    if ours is not None:
+                        ours.add(new.event_id)
+                    if len(pending) >= CHUNK:
+                        state.send()
+                state.flush()
+            except BaseException:
+                state.writer.close(failing=True)  # before the rollback touches the connection
+                raise
+            state.writer.close()
             self._import = None
         return added
 
@@ -365,12 +384,19 @@ class SQLEventStore:
         return stored
 
     def _version(self, summit_id: str) -> int:
-        row = self._conn.execute(self.QUERIES.version, (summit_id,)).fetchone()
+        row = self._settled().execute(self.QUERIES.version, (summit_id,)).fetchone()
         return int(row[0] or 0)
 
     def _head(self) -> Head | None:
-        row = self._conn.execute(self.QUERIES.head).fetchone()
+        row = self._settled().execute(self.QUERIES.head).fetchone()
         return None if row is None else Head(*row)
+
+    def _settled(self) -> Connection:
+        """The connection, once an import's writer thread (if any) is done with it."""
+        if self._import is not None:
+            self._import.writer.wait()
+        conn: Connection = self._conn
+        return conn
 
     # -- reading --
 
@@ -466,7 +492,7 @@ class SQLEventStore:
                 return self._select_one(self.QUERIES.by_event_id, event_id)
 
     def _select_one(self, query: str, value: Any) -> Recorded | None:
-        row = self._conn.execute(query, (value,)).fetchone()
+        row = self._settled().execute(query, (value,)).fetchone()
         return None if row is None else from_row(row)
 
     def verify(self) -> VerifyReport:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Collection
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import ClassVar
 
 from events.clock import Clock, system_clock
 from events.record import Row
-from events.sql import SQLEventStore
+from events.sql import INSERT_COLUMNS, SQLEventStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -58,6 +60,16 @@ def _set_up(conn: sqlite3.Connection, attempts: int = 100) -> None:
             time.sleep(0.005 * (attempt + 1))
 
 
+_WIDTH = len(INSERT_COLUMNS.split(", "))
+
+
+@lru_cache(maxsize=4)
+def _insert_many(count: int) -> str:
+    """An INSERT of `count` rows (in INSERT_COLUMNS order) in one statement."""
+    row = f"({', '.join('?' * _WIDTH)})"
+    return f"INSERT INTO events ({INSERT_COLUMNS}) VALUES {', '.join([row] * count)}"
+
+
 class SQLiteEventStore(SQLEventStore):
     """The log in one SQLite file; writers serialise on `BEGIN IMMEDIATE`, readers never block."""
 
@@ -87,4 +99,11 @@ class SQLiteEventStore(SQLEventStore):
         return changed
 
     def _insert_rows(self, rows: Collection[Row]) -> None:
-        self._conn.executemany(self.QUERIES.insert, rows)
+        """INSERTs of many rows each: SQLite then inserts a whole batch in one step, without
+        the GIL (executemany takes it back for every row), as an import's writer thread needs."""
+        values = list(chain.from_iterable(rows))
+        # As many rows as one statement may carry values for (32766 values since SQLite 3.32).
+        step = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _WIDTH * _WIDTH
+        for start in range(0, len(values), step):
+            batch = values[start : start + step]
+            self._conn.execute(_insert_many(len(batch) // _WIDTH), batch)

@@ -9,10 +9,12 @@ import random
 import signal
 import sqlite3
 import sys
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from factories import announce, confirm, note
 
@@ -310,3 +312,58 @@ def test_the_import_id_filter_never_misses_an_id_it_was_given() -> None:
     assert all(event_id in written for event_id in ids)
     assert sum(f"other-{n}" in written for n in range(10_000)) < 100
     assert not any(event_id in _Written() for event_id in ids)
+
+
+def _refuse_rows_of(db: str, summit_id: str) -> None:
+    """A trigger, made by another connection, that has the database refuse one summit's rows."""
+    if db.startswith("postgres"):
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                f" IF NEW.summit_id = '{summit_id}' THEN RAISE 'refused by the test'; END IF;"
+                " RETURN NEW; END $$"
+            )
+            conn.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON events"
+                " FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        return
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.summit_id = '{summit_id}'"
+            " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+
+
+@pytest.mark.parametrize("refused", ["summit-500", "summit-1400"])
+def test_an_import_fails_whole_when_the_database_refuses_a_chunk(
+    db: str, clock: FixedClock, refused: str
+) -> None:
+    """A chunk refused on the import's writer thread (summit-500: the first chunk, inserted
+    while later items are sealed) or on the caller's (summit-1400: the last one) fails the
+    import with the database's error; nothing stays, the thread ends, the store still works."""
+    store = open_store(db, clock)
+    _refuse_rows_of(db, refused)
+    threads = threading.active_count()
+    items = [(f"summit-{n}", announce()) for n in range(1500)]
+    with pytest.raises(Exception, match="refused by the test"):
+        store.import_events(items)
+    assert store.head() is None
+    assert threading.active_count() == threads
+    assert store.import_events(items[:400]) == 400
+    assert store.verify().checked == 400
+    store.close()
+
+
+def test_an_import_splits_its_inserts_to_the_values_a_statement_may_carry(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Chunks go in as INSERTs of many rows; a lower SQLite limit on values per statement (999
+    before SQLite 3.32) gives more, smaller statements, and the same log."""
+    store = SQLiteEventStore(tmp_path / "log.sqlite3", clock)
+    store._conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)  # 8 rows of 12 values
+    items = [(f"summit-{n}", announce()) for n in range(1050)]
+    assert store.import_events(items) == 1050
+    assert [r.summit_id for r in store.iter_log()] == [summit_id for summit_id, _ in items]
+    assert store.verify().checked == 1050
+    store.close()
