@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from events.clock import Clock
 from events.record import (
@@ -12,14 +12,15 @@ from events.record import (
     Recorded,
     Row,
     canonical_json,
-    format_stamp,
+    format_micros,
+    micros,
     parse_stamp,
     record_json,
 )
 from events.store import Claimed, Head, LogError, NewEvent, VerifyReport
 
 _sha256 = hashlib.sha256
-_NEVER = datetime.min.replace(tzinfo=UTC)  # the instant of an empty log's tip
+_NEVER = -(1 << 62)  # the instant (microseconds since the epoch) of an empty log's tip
 
 
 def check_stream_order(summit_id: str, version: int, event_type: str) -> None:
@@ -33,48 +34,45 @@ def check_stream_order(summit_id: str, version: int, event_type: str) -> None:
 class Tip:
     """The end of the chain that the next record is sealed onto; each `seal` moves it on."""
 
-    __slots__ = ("hash", "instant", "position", "recorded_at")
+    __slots__ = ("hash", "position", "recorded_at", "us")
 
     def __init__(self, head: Head | None) -> None:
         self.position, self.hash = (0, ZERO_HASH) if head is None else (head.position, head.hash)
         self.recorded_at = "" if head is None else head.recorded_at
-        self.instant = _NEVER if head is None else parse_stamp(head.recorded_at)
+        self.us = _NEVER if head is None else micros(parse_stamp(head.recorded_at))
 
     def seal(self, clock: Clock, summit_id: str, version: int, new: NewEvent) -> Row:
-        """The next record as a row of RECORD_FIELDS, its `data` as the canonical JSON text that
-        was hashed (`from_row` makes it a Recorded). Stamped by `clock`, never before the tip;
-        an imported `recorded_at` and what an import line claims are checked instead."""
+        """The next record as a row of RECORD_FIELDS and its instant in microseconds (as the
+        SQL stores insert it), its `data` as the canonical JSON text that was hashed (`from_row`
+        makes it a Recorded). Stamped by `clock`, never before the tip; an imported
+        `recorded_at` and what an import line claims are checked instead."""
         position, prev_hash = self.position + 1, self.hash
-        now, requested = clock(), new.recorded_at
-        if requested is None and self.instant <= now:
-            recorded_at, instant = format_stamp(now), now  # the usual case, spelled out
+        now, requested = micros(clock()), new.recorded_at
+        if requested is None and self.us <= now:
+            recorded_at, us = format_micros(now), now  # the usual case, spelled out
         else:
-            recorded_at, instant = self._stamp(now, requested)
+            recorded_at, us = self._stamp(now, requested)
         data_json = new.data_json
         if data_json is None:
             data_json = canonical_json(dict(new.data)).decode()
         event_id, event_type, schema_version = new.event_id, new.type, new.schema_version
-        text = record_json(
-            position=position,
-            event_id=event_id,
-            summit_id=summit_id,
-            version=version,
-            type=event_type,
-            schema_version=schema_version,
-            recorded_at=recorded_at,
-            recorded_by=new.recorded_by,
-            data_json=data_json,
-            prev_hash=prev_hash,
-        )
-        digest = _sha256(text.encode()).hexdigest()
+        digest = _sha256(
+            record_json(
+                position=position,
+                event_id=event_id,
+                summit_id=summit_id,
+                version=version,
+                type=event_type,
+                schema_version=schema_version,
+                recorded_at=recorded_at,
+                recorded_by=new.recorded_by,
+                data_json=data_json,
+                prev_hash=prev_hash,
+            )
+        ).hexdigest()
         if new.claimed is not None:
             _check_claims(new.claimed, position, version, prev_hash, digest)
-        self.position, self.hash, self.recorded_at, self.instant = (
-            position,
-            digest,
-            recorded_at,
-            instant,
-        )
+        self.position, self.hash, self.recorded_at, self.us = position, digest, recorded_at, us
         return (
             position,
             event_id,
@@ -87,22 +85,23 @@ class Tip:
             data_json,
             prev_hash,
             digest,
+            us,
         )
 
-    def _stamp(self, now: datetime, requested: str | None) -> tuple[str, datetime]:
-        last = self.instant
+    def _stamp(self, now: int, requested: str | None) -> tuple[str, int]:
+        last = self.us
         if requested is None:
             if last > now:
                 return self.recorded_at, last
-            return format_stamp(now), now
-        instant = parse_stamp(requested)
-        if instant > now:
+            return format_micros(now), now
+        us = micros(parse_stamp(requested))
+        if us > now:
             raise LogError(f"recorded_at {requested} is in the future")
-        if instant < last:
+        if us < last:
             raise LogError(
                 f"recorded_at {requested} is before the log's last event ({self.recorded_at})"
             )
-        return requested, instant
+        return requested, us
 
 
 def _check_claims(claimed: Claimed, position: int, version: int, prev: str, digest: str) -> None:

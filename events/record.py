@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any, NamedTuple, overload
 
@@ -101,6 +101,7 @@ def record_hash(fields: dict[str, Any]) -> str:
 
 
 _text = json.encoder.encode_basestring  # a str as canonical JSON writes it (non-ASCII as is)
+_Fragment = orjson.Fragment
 
 
 def record_json(
@@ -115,39 +116,76 @@ def record_json(
     recorded_by: str | None,
     data_json: str,
     prev_hash: str,
-) -> str:
+) -> bytes:
     """Canonical JSON of a record without `hash`, around `data` already in canonical JSON.
 
-    Equal to `canonical_json(fields)`; it saves encoding `data` a second time. Keys in sorted order.
+    Equal to `canonical_json(fields)`; it saves encoding `data` a second time. orjson writes
+    these strings and integers as the json module does (tests/events/test_record_json.py);
+    what it refuses (lone surrogates) goes the json module's way, to fail as that does.
     """
+    try:
+        return _dumps(
+            {
+                "data": _Fragment(data_json),
+                "event_id": event_id,
+                "position": position,
+                "prev_hash": prev_hash,
+                "recorded_at": recorded_at,
+                "recorded_by": recorded_by,
+                "schema_version": schema_version,
+                "summit_id": summit_id,
+                "type": type,
+                "version": version,
+            },
+            option=_ORJSON_OPTIONS,
+        )
+    except _EncodeError:
+        pass
     return (
         f'{{"data":{data_json},"event_id":{_text(event_id)},"position":{position:d},'
         f'"prev_hash":{_text(prev_hash)},"recorded_at":{_text(recorded_at)},'
         f'"recorded_by":{"null" if recorded_by is None else _text(recorded_by)},'
         f'"schema_version":{schema_version:d},"summit_id":{_text(summit_id)},'
         f'"type":{_text(type)},"version":{version:d}}}'
-    )
+    ).encode()
 
 
-# Stamps just written are read back at once (the next append compares against the head).
-_PARSED: dict[str, datetime] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_SECOND = 1_000_000
 
 
-def _remember(text: str, instant: datetime) -> None:
-    if len(_PARSED) >= 4096:
-        _PARSED.clear()
-    _PARSED[text] = instant
+def micros(instant: datetime) -> int:
+    """Microseconds since the epoch of an aware instant (the log's `recorded_at_us`)."""
+    try:
+        return (instant - _EPOCH) // _MICROSECOND
+    except TypeError:
+        raise ValueError("a recorded time must be timezone-aware") from None
+
+
+# "YYYY-MM-DDTHH:MM:SS" of the seconds (since the epoch) stamped lately: stamps come in order.
+_SECONDS: dict[int, str] = {}
+
+
+def format_micros(us: int) -> str:
+    """The stamp `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` of an instant in microseconds since the epoch."""
+    seconds, fraction = divmod(us, _SECOND)
+    whole = _SECONDS.get(seconds)
+    if whole is None:
+        whole = (_EPOCH + timedelta(seconds=seconds)).isoformat()[:-6]  # without "+00:00"
+        if len(_SECONDS) >= 4096:
+            _SECONDS.clear()
+        _SECONDS[seconds] = whole
+    return f"{whole}.{fraction:06d}Z" if fraction else f"{whole}Z"
 
 
 def format_stamp(instant: datetime) -> str:
     """Write an aware instant as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` in UTC."""
-    if instant.tzinfo is not UTC:
-        if instant.tzinfo is None:
-            raise ValueError("a recorded time must be timezone-aware")
-        instant = instant.astimezone(UTC)
-    text = instant.isoformat()[:-6] + "Z"  # without its "+00:00"
-    _remember(text, instant)
-    return text
+    return format_micros(micros(instant))
+
+
+# Stamps read lately, each once parsed (feeds and replays read the same ones again).
+_PARSED: dict[str, datetime] = {}
 
 
 def parse_stamp(text: str) -> datetime:
@@ -158,7 +196,9 @@ def parse_stamp(text: str) -> datetime:
     if not _STAMP.match(text):
         raise ValueError(f"{text!r} is not a UTC time written YYYY-MM-DDTHH:MM:SS[.ffffff]Z")
     instant = datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
-    _remember(text, instant)
+    if len(_PARSED) >= 4096:
+        _PARSED.clear()
+    _PARSED[text] = instant
     return instant
 
 
@@ -285,7 +325,7 @@ class _Sealed(Recorded):
                 recorded_by=self.recorded_by,
                 data_json=self._text,
                 prev_hash=self.prev_hash,
-            ).encode()
+            )
         ).hexdigest()
 
     def __eq__(self, other: object) -> bool:
@@ -305,7 +345,7 @@ def from_row(row: Row) -> Recorded:
     """The record of a row of RECORD_FIELDS whose `data` is canonical JSON text (as sealed and
     as stored), without the frozen dataclass's slow init."""
     record: _Sealed = _new(_Sealed)
-    # Rows are our own: a SELECT of RECORD_FIELDS, a sealed row, or an insert row whose extra
-    # last column (recorded_at_us) zip leaves out.
+    # Rows are our own: a SELECT of RECORD_FIELDS, or a sealed row, whose extra last column
+    # (recorded_at_us) zip leaves out.
     record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=False))
     return record

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import orjson
@@ -27,14 +27,13 @@ from events.record import (
     format_stamp,
     from_row,
     load_data,
+    micros,
 )
 from events.store import ConcurrencyError, EventIdReused, Head, LogError, NewEvent, VerifyReport
 
 COLUMNS = ", ".join(RECORD_FIELDS)
 # A sealed row (RECORD_FIELDS order) and the instant as an integer, for as-of queries.
 INSERT_COLUMNS = f"{COLUMNS}, recorded_at_us"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 CHUNK = 1000
 _orjson_loads = orjson.loads
 
@@ -44,11 +43,6 @@ class Connection(Protocol):
 
     def execute(self, sql: Any, parameters: Any = ..., /) -> Any:
         """Run one statement and return its cursor."""
-
-
-def micros(instant: datetime) -> int:
-    """Microseconds since the epoch: an integer column that sorts as the instants do."""
-    return (instant - _EPOCH) // _MICROSECOND
 
 
 class _Written:
@@ -312,7 +306,7 @@ class SQLEventStore:
         for version, new in enumerate(events, start=after + 1):
             check_stream_order(summit_id, version, new.type)
             row = tip.seal(self._clock, summit_id, version, new)
-            rows.append((*row, micros(tip.instant)))
+            rows.append(row)
             records.append(from_row(row))
         if len(rows) == 1:
             conn.execute(self.QUERIES.insert, rows[0])
@@ -353,7 +347,7 @@ class SQLEventStore:
                     version += 1
                     check_stream_order(summit_id, version, new.type)
                     row = tip.seal(clock, summit_id, version, new)
-                    pending[new.event_id] = (*row, micros(tip.instant))
+                    pending[new.event_id] = row
                     versions[summit_id] = version
                     added += 1
                     if ours is not None:

@@ -50,4 +50,4 @@ def test_record_json_matches_canonical_json(
         **{k: v for k, v in fields.items() if k != "data"},  # type: ignore[arg-type]
         data_json=canonical_json(data).decode(),
     )
-    assert fast.encode() == canonical_json(fields)
+    assert fast == canonical_json(fields)
