@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from operator import itemgetter
 from typing import Any, NamedTuple, overload
 
 import orjson
@@ -302,10 +303,11 @@ class _Validated:
         return event
 
 
-class _Sealed(Recorded):
-    """A Recorded whose `data` is kept as the canonical JSON text that was hashed (as a store
-    holds it): decoded, and `event` validated from the text, on first use. Equal to a Recorded
-    with the same fields."""
+class _Sealed(tuple, Recorded):  # type: ignore[type-arg]
+    """A Recorded that is the row it was read or sealed as (a tuple, its fields read from it as
+    a named tuple's are, without the frozen dataclass's slow init) with its `data` as the
+    canonical JSON text that was hashed: decoded, and `event` validated from the text, on first
+    use. Equal to a Recorded with the same fields; shown as one."""
 
     _text: str
     data = _Decoded()
@@ -334,18 +336,24 @@ class _Sealed(Recorded):
         return self.fields() == other.fields()
 
     __hash__ = None  # type: ignore[assignment]
+    __repr__ = Recorded.__repr__
+
+    def __new__(cls, **fields: Any) -> Recorded:  # type: ignore[misc]
+        """What `dataclasses.replace` calls: a plain Recorded with the fields given."""
+        return Recorded(**fields)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return from_row, (tuple(self),)
 
 
-# Recorded attributes in RECORD_FIELDS order, `data` held as text until first use.
-_ROW_ATTRIBUTES = tuple("_text" if name == "data" else name for name in RECORD_FIELDS)
-_new = object.__new__
+for _index, _name in enumerate(RECORD_FIELDS):
+    setattr(_Sealed, "_text" if _name == "data" else _name, property(itemgetter(_index)))
+_new = tuple.__new__
 
 
 def from_row(row: Row) -> Recorded:
     """The record of a row of RECORD_FIELDS whose `data` is canonical JSON text (as sealed and
-    as stored), without the frozen dataclass's slow init."""
-    record: _Sealed = _new(_Sealed)
-    # Rows are our own: a SELECT of RECORD_FIELDS, or a sealed row, whose extra last column
-    # (recorded_at_us) zip leaves out.
-    record.__dict__.update(zip(_ROW_ATTRIBUTES, row, strict=False))
+    as stored). Rows are our own: a SELECT of RECORD_FIELDS, or a sealed row (with
+    recorded_at_us last)."""
+    record: _Sealed = _new(_Sealed, row)
     return record
