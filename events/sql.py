@@ -48,8 +48,8 @@ class Connection(Protocol):
 class _Written:
     """The event ids an import has written so far, as one byte per slot of their hashes (16 MiB).
 
-    `in` may answer yes for an id never added (then the database is asked: one lookup too
-    many), never no for one that was; memory stays flat however long the import.
+    It may take an id for one written though it never was (then the database is asked: one
+    lookup too many), never the other way round; memory stays flat however long the import.
     """
 
     _SLOTS = 1 << 24
@@ -57,8 +57,14 @@ class _Written:
     def __init__(self) -> None:
         self._seen = bytearray(self._SLOTS)
 
-    def add(self, event_id: str) -> None:
-        self._seen[hash(event_id) & (self._SLOTS - 1)] = 1
+    def add(self, event_id: str) -> bool:
+        """Note an id; whether it may have been noted before."""
+        slot = hash(event_id) & (self._SLOTS - 1)
+        seen = self._seen
+        if seen[slot]:
+            return True
+        seen[slot] = 1
+        return False
 
     def __contains__(self, event_id: str) -> bool:
         return self._seen[hash(event_id) & (self._SLOTS - 1)] == 1
@@ -338,7 +344,8 @@ class SQLEventStore:
                         raise EventIdReused(
                             f"event_id {new.event_id} is already used by another event"
                         )
-                    may_be_stored = ours is None or new.event_id in ours
+                    # (An id noted before its checks pass is harmless: a failure ends the import.)
+                    may_be_stored = ours is None or ours.add(new.event_id)
                     if may_be_stored and self._known(summit_id, new) is not None:
                         continue
                     version = versions.get(summit_id)
@@ -350,8 +357,6 @@ class SQLEventStore:
                     pending[new.event_id] = row
                     versions[summit_id] = version
                     added += 1
-                    if ours is not None:
-                        ours.add(new.event_id)
                     if len(pending) >= CHUNK:
                         state.send()
                 state.flush()
