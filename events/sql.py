@@ -359,6 +359,8 @@ class SQLEventStore:
                     added += 1
                     if len(pending) >= CHUNK:
                         state.send()
+                    elif added % 64 == 0:
+                        state.writer.let_run()
                 state.flush()
             except BaseException:
                 state.writer.close(failing=True)  # before the rollback touches the connection
