@@ -348,6 +348,7 @@ class _Sealed(tuple, Recorded):  # type: ignore[type-arg]
 
 for _index, _name in enumerate(RECORD_FIELDS):
     setattr(_Sealed, "_text" if _name == "data" else _name, property(itemgetter(_index)))
+del _index, _name
 _new = tuple.__new__
 
 

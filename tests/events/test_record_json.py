@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,3 +52,20 @@ def test_record_json_matches_canonical_json(
         data_json=canonical_json(data).decode(),
     )
     assert fast == canonical_json(fields)
+
+
+def test_text_utf8_cannot_hold_fails_as_the_json_module_form_does() -> None:
+    """A lone surrogate (which orjson refuses) fails with the UnicodeEncodeError it always did."""
+    with pytest.raises(UnicodeEncodeError):
+        record_json(
+            position=1,
+            event_id="e-1",
+            summit_id="summit-\ud800",
+            version=1,
+            type="SummitAnnounced",
+            schema_version=1,
+            recorded_at="2025-06-01T00:00:00Z",
+            recorded_by=None,
+            data_json="{}",
+            prev_hash="0" * 64,
+        )
