@@ -1,4 +1,4 @@
-"""Bulk work over the log (imports, replays): many small objects made and dropped in a loop."""
+"""Bulk work over the log (imports, replays): the collector paused, writes overlapped with work."""
 
 from __future__ import annotations
 
