@@ -308,9 +308,9 @@ def test_the_import_id_filter_never_misses_an_id_it_was_given() -> None:
     written = _Written()
     ids = [f"id-{n}" for n in range(50_000)]
     assert not any(event_id in written for event_id in ids)
-    assert sum(written.add(event_id) for event_id in ids) < 200  # seen before: rarely, wrongly
+    assert sum(written.add(event_id) for event_id in ids) < 20  # seen before: rarely, wrongly
     assert all(event_id in written and written.add(event_id) for event_id in ids)
-    assert sum(f"other-{n}" in written for n in range(10_000)) < 100
+    assert sum(f"other-{n}" in written for n in range(10_000)) < 10
 
 
 def _refuse_rows_of(db: str, summit_id: str) -> None:
