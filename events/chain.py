@@ -56,18 +56,19 @@ class Tip:
         if data_json is None:
             data_json = canonical_json(dict(new.data)).decode()
         event_id, event_type, schema_version = new.event_id, new.type, new.schema_version
+        recorded_by = new.recorded_by
         digest = _sha256(
             record_json(
-                position=position,
-                event_id=event_id,
-                summit_id=summit_id,
-                version=version,
-                type=event_type,
-                schema_version=schema_version,
-                recorded_at=recorded_at,
-                recorded_by=new.recorded_by,
-                data_json=data_json,
-                prev_hash=prev_hash,
+                position,
+                event_id,
+                summit_id,
+                version,
+                event_type,
+                schema_version,
+                recorded_at,
+                recorded_by,
+                data_json,
+                prev_hash,
             )
         ).hexdigest()
         if new.claimed is not None:
@@ -81,7 +82,7 @@ class Tip:
             event_type,
             schema_version,
             recorded_at,
-            new.recorded_by,
+            recorded_by,
             data_json,
             prev_hash,
             digest,

@@ -106,7 +106,6 @@ _Fragment = orjson.Fragment
 
 
 def record_json(
-    *,
     position: int,
     event_id: str,
     summit_id: str,
@@ -118,7 +117,8 @@ def record_json(
     data_json: str,
     prev_hash: str,
 ) -> bytes:
-    """Canonical JSON of a record without `hash`, around `data` already in canonical JSON.
+    """Canonical JSON of a record without `hash`, around `data` already in canonical JSON; the
+    arguments come in RECORD_FIELDS order, as a stored row holds them.
 
     Equal to `canonical_json(fields)`; it saves encoding `data` a second time. orjson writes
     these strings and integers as the json module does (tests/events/test_record_json.py);
@@ -315,20 +315,7 @@ class _Sealed(tuple, Recorded):  # type: ignore[type-arg]
 
     def computed_hash(self) -> str:
         """The hash of the record as held: of its data's text, not a re-encoding."""
-        return hashlib.sha256(
-            record_json(
-                position=self.position,
-                event_id=self.event_id,
-                summit_id=self.summit_id,
-                version=self.version,
-                type=self.type,
-                schema_version=self.schema_version,
-                recorded_at=self.recorded_at,
-                recorded_by=self.recorded_by,
-                data_json=self._text,
-                prev_hash=self.prev_hash,
-            )
-        ).hexdigest()
+        return hashlib.sha256(record_json(*self[:10])).hexdigest()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Recorded):
