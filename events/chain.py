@@ -55,39 +55,24 @@ class Tip:
         data_json = new.data_json
         if data_json is None:
             data_json = canonical_json(dict(new.data)).decode()
-        event_id, event_type, schema_version = new.event_id, new.type, new.schema_version
-        recorded_by = new.recorded_by
-        digest = _sha256(
-            record_json(
-                position,
-                event_id,
-                summit_id,
-                version,
-                event_type,
-                schema_version,
-                recorded_at,
-                recorded_by,
-                data_json,
-                prev_hash,
-            )
-        ).hexdigest()
+        # The record without its hash, in RECORD_FIELDS order: what is hashed, and the row's start.
+        fields = (
+            position,
+            new.event_id,
+            summit_id,
+            version,
+            new.type,
+            new.schema_version,
+            recorded_at,
+            new.recorded_by,
+            data_json,
+            prev_hash,
+        )
+        digest = _sha256(record_json(*fields)).hexdigest()
         if new.claimed is not None:
             _check_claims(new.claimed, position, version, prev_hash, digest)
         self.position, self.hash, self.recorded_at, self.us = position, digest, recorded_at, us
-        return (
-            position,
-            event_id,
-            summit_id,
-            version,
-            event_type,
-            schema_version,
-            recorded_at,
-            recorded_by,
-            data_json,
-            prev_hash,
-            digest,
-            us,
-        )
+        return (*fields, digest, us)
 
     def _stamp(self, now: int, requested: str | None) -> tuple[str, int]:
         last = self.us
