@@ -13,10 +13,10 @@ import pycountry
 from icalendar import Calendar, Event, vDuration
 from icalendar.parser.string import _foldline
 
-from calendar_core.schedule import AllDay, Timed, resolve
 from calendar_core.summit import Status, Summit
 from calendar_core.vtimezone import vtimezone_bytes
 from events.record import parse_stamp
+from events.schedule import AllDay, Timed, resolve
 from events.schema import Participant
 
 __all__ = ["DEFAULT_PRODID", "FeedOptions", "FeedRenderer", "fold", "render_vevent"]

@@ -4,8 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from calendar_core.summit import Record, State, Summit, freeze, step, thaw
-from events.bulk import collector_paused
+from calendar_core.meaning import evolve
+from calendar_core.summit import Summit
+from events.record import Recorded
+
+
+def fold(records: Iterable[Recorded]) -> Summit | None:
+    """One summit's state after its stream (None for an empty stream)."""
+    summit: Summit | None = None
+    for record in records:
+        summit = apply(summit, record)
+    return summit
+
+
+def apply(summit: Summit | None, record: Recorded) -> Summit:
+    """A summit after one more of its records."""
+    return evolve(
+        summit,
+        record.event(),
+        summit_id=record.summit_id,
+        version=record.version,
+        recorded_at=record.recorded_at,
+    )
 
 
 class Calendar:
@@ -16,33 +36,19 @@ class Calendar:
         self.last_recorded_at: str | None = None
         self.summits: dict[str, Summit] = {}
 
-    def apply(self, records: Iterable[Record]) -> set[str]:
+    def apply(self, records: Iterable[Recorded]) -> set[str]:
         """Apply the records after `position`, in order; the ids of the summits they changed."""
-        summits = self.summits
-        position = self.position
-        last = self.last_recorded_at
-        working: dict[str, State] = {}  # summits changed by this call, folded in place
-        folding, fold_one = working.get, step
-        try:
-            for record in records:
-                at = record.position
-                if at <= position:
-                    continue
-                if at != position + 1:
-                    raise ValueError(f"log gap: record {at} follows position {position}")
-                summit_id = record.summit_id
-                state = folding(summit_id)
-                if state is None:
-                    summit = summits.get(summit_id)
-                    state = None if summit is None else thaw(summit)
-                working[summit_id] = fold_one(state, record)
-                position = at
-                last = record.recorded_at
-        finally:
-            for summit_id, state in working.items():
-                summits[summit_id] = freeze(state)
-            self.position, self.last_recorded_at = position, last
-        return set(working)
+        changed = set()
+        for record in records:
+            if record.position <= self.position:
+                continue
+            if record.position != self.position + 1:
+                raise ValueError(f"log gap: record {record.position} follows {self.position}")
+            summit_id = record.summit_id
+            self.summits[summit_id] = apply(self.summits.get(summit_id), record)
+            self.position, self.last_recorded_at = record.position, record.recorded_at
+            changed.add(summit_id)
+        return changed
 
     def copy(self) -> Calendar:
         """An independent calendar at the same position (summits are immutable and shared)."""
@@ -54,11 +60,8 @@ class Calendar:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Calendar):
             return NotImplemented
-        return (self.position, self.last_recorded_at, self.summits) == (
-            other.position,
-            other.last_recorded_at,
-            other.summits,
-        )
+        mine = (self.position, self.last_recorded_at, self.summits)
+        return mine == (other.position, other.last_recorded_at, other.summits)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -66,9 +69,8 @@ class Calendar:
         return f"<Calendar at position {self.position}: {len(self.summits)} summits>"
 
 
-def build(records: Iterable[Record]) -> Calendar:
+def build(records: Iterable[Recorded]) -> Calendar:
     """The calendar after these records (a prefix of the log, from position 1)."""
     calendar = Calendar()
-    with collector_paused():
-        calendar.apply(records)
+    calendar.apply(records)
     return calendar

@@ -11,8 +11,8 @@ from typing import Any
 import pycountry
 
 from calendar_core.projection import Calendar
-from calendar_core.schedule import ScheduleError, sort_instant, utc_bounds
 from calendar_core.summit import Status, Summit
+from events.schedule import ScheduleError, sort_instant, utc_bounds
 from events.schema import KINDS
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status if s is not Status.RETRACTED)
@@ -54,6 +54,19 @@ class Query:
             if status not in STATUSES:
                 raise ValueError(f"status: {status!r} is not one of {', '.join(STATUSES)}")
         return cls(frozenset(countries), frozenset(kinds), frozenset(statuses))
+
+    def key(self) -> tuple[tuple[str, ...], ...]:
+        """A canonical, hashable form: the same filters give the same key."""
+        return tuple(tuple(sorted(values)) for values in self._by_name().values())
+
+    def params(self) -> list[tuple[str, str]]:
+        """The canonical URL query of these filters (names repeated, values sorted)."""
+        return [
+            (name, value) for name, values in self._by_name().items() for value in sorted(values)
+        ]
+
+    def _by_name(self) -> dict[str, frozenset[str]]:
+        return {"country": self.countries, "kind": self.kinds, "status": self.statuses}
 
     def matches(self, summit: Summit) -> bool:
         """True if the summit passes every filter (retracted summits never do)."""

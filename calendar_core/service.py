@@ -1,75 +1,201 @@
-"""Recording an event: read the summit's stream, fold, apply the rules, append (or refuse)."""
+"""Recording events: the one write path (decide, append, say what happened) and import checks."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
 
-from calendar_core.rules import Refused, UnknownSummit, decide
-from calendar_core.schedule import ScheduleError
-from calendar_core.summit import Summit, evolve, fold
-from events.record import Recorded
-from events.store import ConcurrencyError, EventStore, ImportRejected, NewEvent
+from pydantic import ValidationError
 
-_NO_TIME = "0001-01-01T00:00:00Z"
+from calendar_core.meaning import Refused, UnknownSummit, decide, evolve
+from calendar_core.projection import fold
+from calendar_core.summit import Summit
+from events.record import Draft, Recorded
+from events.schedule import ScheduleError
+from events.schema import SUMMIT_ID_PATTERN, field_errors, is_summit_id
+from events.store import ConcurrencyError, EventIdTaken, EventStore, ImportRejected, NewEvent
 
-
-def handle(
-    store: EventStore, summit_id: str, new: NewEvent, *, expected_version: int | None = None
-) -> Recorded:
-    """Append one event if the rules allow it; a resent event_id returns the first record."""
-    if store.by_event_id(new.event_id) is not None:
-        # The store compares the content (EventIdReused if it differs) and appends nothing.
-        return store.append(summit_id, [new])[0]
-    records = store.stream(summit_id)
-    version = len(records)
-    if expected_version is not None and expected_version != version:
-        raise ConcurrencyError(summit_id, expected_version, version)
-    decide(fold(records), new.event, summit_id=summit_id)
-    # Appending at the version the rules saw: a concurrent writer makes this fail, not skip.
-    return store.append(summit_id, [new], expected_version=version)[0]
+RETRIES = 8  # a writer that asked for no version loses no race it did not choose
 
 
-def _pending(summit_id: str, version: int, new: NewEvent) -> Recorded:
-    """A stand-in record for an event not yet in the log, to fold it into the import's state."""
-    return Recorded(
-        position=0,
-        event_id=new.event_id,
-        summit_id=summit_id,
-        version=version,
-        type=new.type,
-        schema_version=new.schema_version,
-        recorded_at=new.recorded_at or _NO_TIME,
-        recorded_by=new.recorded_by,
-        data=dict(new.data),
-        prev_hash="",
-        hash="",
+class Refusal(StrEnum):
+    """Why an event was not recorded, in the order a request is checked."""
+
+    UNKNOWN_SUMMIT = "unknown_summit"  # no such summit: announce it first
+    STALE = "stale"  # the summit is not at the version the writer expected
+    INVALID = "invalid"  # the data (or a new summit's id) is not valid
+    RULE = "rule"  # the calendar's rules do not allow it now
+    EVENT_ID_REUSED = "event_id_reused"  # a known event_id sent with other content
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An event as a writer sends it: not yet validated."""
+
+    summit_id: str
+    type: str
+    data: Mapping[str, Any]
+    event_id: str | None = None
+    recorded_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a submission: its record (new, or the first one for a known event_id),
+    or a refusal with its kind, its message and the fields at fault."""
+
+    record: Recorded | None = None
+    replayed: bool = False  # the event_id was known: nothing appended
+    refusal: Refusal | None = None
+    message: str = ""
+    errors: tuple[tuple[str, str], ...] = ()  # (field, message) of an INVALID one
+    version: int | None = None  # with STALE: the summit's version now
+
+
+def record_event(
+    log: EventStore, sent: Submission, *, expected_version: int | None = None
+) -> Outcome:
+    """Check, decide and append one event: the only way one event enters the log.
+
+    A resent event_id answers with its first record (compared here, and only here), also when
+    it races its own first send. Without `expected_version`, an append that lost a race to
+    another writer is decided again on the newer state.
+    """
+    for _ in range(RETRIES):
+        if sent.event_id is not None:
+            known = log.find(sent.event_id)
+            if known is not None:
+                return _resent(sent, known)
+        records = list(log.read(summit_id=sent.summit_id))
+        version = len(records)
+        refusal = _precheck(sent, version, expected_version)
+        if refusal is not None:
+            return refusal
+        try:
+            new = NewEvent.of(
+                sent.summit_id,
+                sent.type,
+                sent.data,
+                event_id=sent.event_id,
+                recorded_by=sent.recorded_by,
+            )
+        except ValidationError as error:
+            errors = tuple(
+                (f"data.{field}".removesuffix(".data"), text) for field, text in field_errors(error)
+            )
+            return _invalid(errors)
+        try:
+            decide(fold(records), new.event, summit_id=sent.summit_id)
+        except UnknownSummit as error:
+            return Outcome(refusal=Refusal.UNKNOWN_SUMMIT, message=str(error))
+        except ScheduleError as error:
+            return _invalid((("data.schedule", str(error)),))
+        except Refused as error:
+            return Outcome(refusal=Refusal.RULE, message=str(error))
+        try:
+            return Outcome(log.append([new.draft], expected_version=version)[0])
+        except EventIdTaken:
+            continue  # its first send landed meanwhile: answer with that record
+        except ConcurrencyError as error:
+            if expected_version is not None:
+                return _stale(sent.summit_id, expected_version, error.actual)
+    return Outcome(refusal=Refusal.RULE, message=f"{sent.summit_id} kept changing; try again")
+
+
+def _resent(sent: Submission, known: Recorded) -> Outcome:
+    """A known event_id: the first record if the content is the same, else a refusal."""
+    draft = Draft(sent.summit_id, sent.type, dict(sent.data), event_id=known.event_id)
+    if draft.same_content(known):
+        return Outcome(known, replayed=True)
+    return Outcome(
+        refusal=Refusal.EVENT_ID_REUSED,
+        message=f"event_id {known.event_id} is already used by another event"
+        f" (position {known.position})",
     )
 
 
-def check_import(
-    store: EventStore, items: Iterable[tuple[int, str, NewEvent]]
-) -> Iterator[tuple[str, NewEvent]]:
-    """Pass (line, summit_id, event) on as (summit_id, event), raising ImportRejected on a refusal.
+def _precheck(sent: Submission, version: int, expected: int | None) -> Outcome | None:
+    """What is wrong before the data is read: an unknown summit, a stale version, a bad id."""
+    if version == 0 and sent.type != "SummitAnnounced":
+        return Outcome(
+            refusal=Refusal.UNKNOWN_SUMMIT,
+            message=f"no summit {sent.summit_id!r}: announce it first",
+        )
+    if expected is not None and expected != version:
+        if version == 0:
+            return Outcome(
+                refusal=Refusal.STALE, message=f"{sent.summit_id} does not exist yet", version=0
+            )
+        return _stale(sent.summit_id, expected, version)
+    if version == 0 and not is_summit_id(sent.summit_id):
+        return _invalid((("summit_id", f"must match {SUMMIT_ID_PATTERN}"),))
+    return None
 
-    Each summit's state starts from the store's stream (read when the summit first appears) and
-    follows the imported lines; events already in the log are passed on unchecked (the store
-    skips them or rejects a reused event_id). The store's `import_events` takes each pair before
-    pulling the next, and its reads meanwhile see the import's earlier events, so an event_id
-    repeated within the import is found by `by_event_id` too: nothing per line is kept here
-    but the state of each summit.
+
+def _invalid(errors: tuple[tuple[str, str], ...]) -> Outcome:
+    message = "; ".join(f"{field}: {text}" for field, text in errors)
+    return Outcome(refusal=Refusal.INVALID, message=message, errors=errors)
+
+
+def _stale(summit_id: str, expected: int, actual: int) -> Outcome:
+    return Outcome(
+        refusal=Refusal.STALE,
+        message=f"{summit_id} is at version {actual}, not {expected}",
+        version=actual,
+    )
+
+
+class ImportCheck:
+    """Checks imported events against the rules with state of its own.
+
+    It reads the log (never inside an import's transaction) for each summit it has not seen
+    and for each event_id it has not seen, then follows the imported lines itself. `head` is
+    the log position its reads started from: the import must find the log there still.
     """
-    states: dict[str, Summit | None] = {}
-    for line_no, summit_id, new in items:
-        if store.by_event_id(new.event_id) is not None:
-            yield summit_id, new
-            continue
-        if summit_id not in states:
-            states[summit_id] = fold(store.stream(summit_id))
-        summit = states[summit_id]
+
+    def __init__(self, log: EventStore) -> None:
+        self._log = log
+        head = log.head()
+        self.head = 0 if head is None else head.position
+        self._summits: dict[str, Summit | None] = {}
+        self._ids: dict[str, Draft] = {}  # the import's own events so far
+        self.skipped = 0
+
+    def check(self, line: int, new: NewEvent) -> Draft | None:
+        """The draft to import, None for an event already in the log; ImportRejected if not."""
+        draft = new.draft
+        known: Draft | Recorded | None = self._ids.get(draft.event_id)
+        if known is None and self.head > 0:
+            known = self._log.find(draft.event_id)
+        if known is not None:
+            if not draft.same_content(known):
+                raise ImportRejected(
+                    line, f"event_id {draft.event_id} is already used by another event"
+                )
+            self.skipped += 1
+            return None
+        summit_id = draft.summit_id
+        if summit_id not in self._summits:
+            self._summits[summit_id] = (
+                fold(self._log.read(summit_id=summit_id)) if self.head > 0 else None
+            )
+        summit = self._summits[summit_id]
         try:
             decide(summit, new.event, summit_id=summit_id)
         except (Refused, UnknownSummit, ScheduleError) as error:
-            raise ImportRejected(line_no, str(error)) from None
+            raise ImportRejected(line, str(error)) from None
         version = 1 if summit is None else summit.version + 1
-        states[summit_id] = evolve(summit, _pending(summit_id, version, new))
-        yield summit_id, new
+        self._summits[summit_id] = evolve(
+            summit, new.event, summit_id=summit_id, version=version, recorded_at=""
+        )
+        self._ids[draft.event_id] = draft
+        return draft
+
+    def drafts(self, lines: Iterable[tuple[int, NewEvent]]) -> Iterator[Draft]:
+        """The drafts of checked lines, in order, leaving out events already in the log."""
+        for line, new in lines:
+            draft = self.check(line, new)
+            if draft is not None:
+                yield draft

@@ -3,34 +3,40 @@
 from __future__ import annotations
 
 from events.clock import Clock, FixedClock, system_clock
-from events.record import Recorded, canonical_json, format_stamp, parse_stamp
+from events.record import Claimed, Draft, Recorded, canonical_json, format_stamp, parse_stamp
 from events.schema import EVENT_TYPES, Event, event_data, validate_event
 from events.store import (
-    Claimed,
     ConcurrencyError,
-    EventIdReused,
+    EventIdTaken,
     EventStore,
     Head,
     ImportRejected,
     LogError,
+    LogUnavailable,
     NewEvent,
     VerifyReport,
 )
+from events.tokens import Token, TokenError, TokenStore, tokens_of
 
 __all__ = [
     "EVENT_TYPES",
     "Claimed",
     "Clock",
     "ConcurrencyError",
+    "Draft",
     "Event",
-    "EventIdReused",
+    "EventIdTaken",
     "EventStore",
     "FixedClock",
     "Head",
     "ImportRejected",
     "LogError",
+    "LogUnavailable",
     "NewEvent",
     "Recorded",
+    "Token",
+    "TokenError",
+    "TokenStore",
     "VerifyReport",
     "canonical_json",
     "event_data",
@@ -38,6 +44,7 @@ __all__ = [
     "open_store",
     "parse_stamp",
     "system_clock",
+    "tokens_of",
     "validate_event",
 ]
 

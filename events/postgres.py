@@ -1,18 +1,16 @@
-"""The server EventStore: the same log in PostgreSQL, for several processes on one database."""
+"""The server event log: the same log in PostgreSQL, for several processes on one database."""
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Collection, Iterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import errors
 
 from events.clock import Clock, system_clock
-from events.record import Row
-from events.sql import CHUNK, INSERT_COLUMNS, Queries, SQLEventStore
+from events.sql import COLUMNS, Queries, SQLEventStore
 
 # Taken (for the transaction) by whoever creates the schema, so that processes opening a new
 # database at the same moment do not race on CREATE TABLE.
@@ -27,14 +25,15 @@ CREATE TABLE IF NOT EXISTS events (
     type text NOT NULL,
     schema_version integer NOT NULL,
     recorded_at text NOT NULL,
-    recorded_at_us bigint NOT NULL,
     recorded_by text,
     data text NOT NULL,
     prev_hash text NOT NULL,
     hash text NOT NULL,
     UNIQUE (summit_id, version)
 );
-CREATE INDEX IF NOT EXISTS events_by_recorded_at ON events (recorded_at_us);
+-- Logs written before 0.2 kept recorded_at as an integer outside the hash chain: dropped.
+DROP INDEX IF EXISTS events_by_recorded_at;
+ALTER TABLE events DROP COLUMN IF EXISTS recorded_at_us;
 CREATE TABLE IF NOT EXISTS tokens (
     token_hash text PRIMARY KEY,
     name text NOT NULL,
@@ -63,7 +62,9 @@ TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate")
 # store runs no DDL at all (so a role without CREATE rights can use a prepared database).
 _SCHEMA_PRESENT = (
     "SELECT to_regclass('tokens') IS NOT NULL AND (SELECT count(*) FROM pg_trigger"
-    " WHERE tgrelid = to_regclass('events') AND tgname = ANY(%s)) = %s"
+    " WHERE tgrelid = to_regclass('events') AND tgname = ANY(%s)) = %s AND NOT EXISTS"
+    " (SELECT 1 FROM information_schema.columns WHERE table_name = 'events'"
+    " AND column_name = 'recorded_at_us')"
 )
 
 # The write lock: it conflicts with itself but not with readers (ACCESS SHARE), so appends are
@@ -78,8 +79,9 @@ class PostgresEventStore(SQLEventStore):
 
     QUERIES: ClassVar[Queries] = Queries("%s")
     UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = (errors.UniqueViolation,)
+    UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (psycopg.OperationalError,)
 
-    _conn: psycopg.Connection[Row]
+    _conn: psycopg.Connection[Any]
 
     def __init__(self, url: str, clock: Clock = system_clock) -> None:
         super().__init__(clock)
@@ -87,7 +89,7 @@ class PostgresEventStore(SQLEventStore):
         self._conn = self._connect()
         self._set_up()
 
-    def _connect(self) -> psycopg.Connection[Row]:
+    def _connect(self) -> psycopg.Connection[Any]:
         """A connection in autocommit mode (transactions are explicit) with durable commits."""
         conn = psycopg.connect(self.url, autocommit=True, client_encoding="UTF8")
         conn.execute("SET synchronous_commit TO on")
@@ -105,7 +107,7 @@ class PostgresEventStore(SQLEventStore):
 
     # -- dialect hooks --
 
-    def _ready(self) -> psycopg.Connection[Row]:
+    def _ready(self) -> psycopg.Connection[Any]:
         """The connection; a new one in a forked child, or after the old one broke."""
         if self._pid != os.getpid():
             # Inherited from the parent: never close it here (that would end the parent's
@@ -133,25 +135,14 @@ class PostgresEventStore(SQLEventStore):
         if not self._conn.broken:
             self._conn.execute("ROLLBACK")
 
-    def _insert_rows(self, rows: Collection[Row]) -> None:
-        """COPY for a batch; one INSERT (one round trip) for the single row a read flushes."""
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        """COPY for a batch; one INSERT (one round trip) for a single row."""
         if len(rows) == 1:
-            self._conn.execute(self.QUERIES.insert, next(iter(rows)))
+            self._conn.execute(self.QUERIES.insert, rows[0])
             return
         with (
             self._conn.cursor() as cursor,
-            cursor.copy(f"COPY events ({INSERT_COLUMNS}) FROM STDIN") as copy,
+            cursor.copy(f"COPY events ({COLUMNS}) FROM STDIN") as copy,
         ):
             for row in rows:
                 copy.write_row(row)
-
-    def _scan(self, query: str) -> Iterator[Row]:
-        """A server-side cursor (one statement, one snapshot): the client holds one chunk."""
-        conn = self._conn
-        with (
-            conn.transaction(),
-            conn.cursor(name="diplocal_scan") as cursor,
-        ):
-            cursor.itersize = CHUNK
-            cursor.execute(query)
-            yield from cursor

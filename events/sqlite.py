@@ -1,18 +1,14 @@
-"""The embedded EventStore: one SQLite file in WAL mode, every acknowledged append fsynced."""
+"""The embedded event log: one SQLite file in WAL mode, every acknowledged append fsynced."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Collection
-from functools import lru_cache
-from itertools import chain
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from events.clock import Clock, system_clock
-from events.record import Row
-from events.sql import INSERT_COLUMNS, SQLEventStore
+from events.sql import SQLEventStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -23,14 +19,12 @@ CREATE TABLE IF NOT EXISTS events (
     type TEXT NOT NULL,
     schema_version INTEGER NOT NULL,
     recorded_at TEXT NOT NULL,
-    recorded_at_us INTEGER NOT NULL,
     recorded_by TEXT,
     data TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL,
     UNIQUE (summit_id, version)
 );
-CREATE INDEX IF NOT EXISTS events_by_recorded_at ON events (recorded_at_us);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only: no UPDATE'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
@@ -42,6 +36,12 @@ CREATE TABLE IF NOT EXISTS tokens (
     created_at TEXT NOT NULL
 );
 """
+# Logs written before 0.2 kept a copy of recorded_at as an integer, outside the hash chain,
+# and let it decide as-of views; nothing reads it now, so it goes.
+_MIGRATE = """
+DROP INDEX IF EXISTS events_by_recorded_at;
+ALTER TABLE events DROP COLUMN recorded_at_us;
+"""
 
 
 def _set_up(conn: sqlite3.Connection, attempts: int = 100) -> None:
@@ -51,35 +51,28 @@ def _set_up(conn: sqlite3.Connection, attempts: int = 100) -> None:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+            if "recorded_at_us" in columns:
+                conn.executescript("BEGIN IMMEDIATE;" + _MIGRATE + "COMMIT;")
             return
         except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt == attempts - 1:
-                raise
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if "locked" not in str(error) or attempt == attempts - 1:
+                raise
             time.sleep(0.005 * (attempt + 1))
-
-
-_WIDTH = len(INSERT_COLUMNS.split(", "))
-
-
-@lru_cache(maxsize=4)
-def _insert_many(count: int) -> str:
-    """An INSERT of `count` rows (in INSERT_COLUMNS order) in one statement."""
-    row = f"({', '.join('?' * _WIDTH)})"
-    return f"INSERT INTO events ({INSERT_COLUMNS}) VALUES {', '.join([row] * count)}"
 
 
 class SQLiteEventStore(SQLEventStore):
     """The log in one SQLite file; writers serialise on `BEGIN IMMEDIATE`, readers never block."""
 
+    UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (sqlite3.OperationalError,)
     UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = (sqlite3.IntegrityError,)
 
     _conn: sqlite3.Connection
 
     def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
         super().__init__(clock)
-        self._data_version: int | None = None
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -92,18 +85,5 @@ class SQLiteEventStore(SQLEventStore):
     def _begin_write(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
 
-    def _others_wrote(self) -> bool:
-        # data_version changes when another connection commits, never for this one's commits.
-        version: int = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        changed, self._data_version = version != self._data_version, version
-        return changed
-
-    def _insert_rows(self, rows: Collection[Row]) -> None:
-        """INSERTs of many rows each: SQLite then inserts a whole batch in one step, without
-        the GIL (executemany takes it back for every row), as an import's writer thread needs."""
-        values = list(chain.from_iterable(rows))
-        # As many rows as one statement may carry values for (32766 values since SQLite 3.32).
-        step = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _WIDTH * _WIDTH
-        for start in range(0, len(values), step):
-            batch = values[start : start + step]
-            self._conn.execute(_insert_many(len(batch) // _WIDTH), batch)
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        self._conn.executemany(self.QUERIES.insert, rows)

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from events import Clock, EventStore, open_store, system_clock
+from events import Clock, EventStore, open_store, system_clock, tokens_of
 
 __all__ = ["create_app"]
 
@@ -54,6 +54,7 @@ def create_app(
     )
     state = State(
         store=store,
+        tokens=tokens_of(store),
         clock=clock,
         live=LiveCalendar(store, cache_size=int(settings["VIEW_CACHE_SIZE"])),
         renderer=renderer,
@@ -61,6 +62,7 @@ def create_app(
         settings=settings,
     )
     app.extensions["diplocal"] = state
+    state.chain.first_check(store)
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
     problems.register(app)

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
 from calendar_core.query import calendar_json, summit_json
-from calendar_core.rules import Refused, UnknownSummit
-from calendar_core.schedule import ScheduleError
-from calendar_core.service import handle
+from calendar_core.service import Refusal, Submission, record_event
 from calendar_core.summit import Status
-from events import ConcurrencyError, EventIdReused, NewEvent, Recorded
-from events.schema import SUMMIT_ID_PATTERN, field_errors
-from web.auth import writer
+from events import Recorded
+from web.auth import reader, writer
 from web.context import state
 from web.models import EventSubmission
-from web.params import parse_point, parse_query, resolve
-from web.problems import Problem, invalid
+from web.params import LARGEST, parse_point, parse_query, resolve, whole_number
+from web.problems import Problem
 
 bp = Blueprint("api", __name__)
 
-_VERSION_TAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+_VERSION_TAG = re.compile(r'\s*(?:W/)?"?([0-9]{1,19})"?\s*', re.ASCII)
 
 
 def _read_body(limit: int) -> bytes:
@@ -59,25 +55,16 @@ def _summary(errors: list[tuple[str, str]]) -> str:
     return "; ".join(f"{field}: {message}" for field, message in errors)
 
 
-def _data_problem(error: ValueError) -> Problem:
-    if isinstance(error, ValidationError):
-        errors = [
-            (field if field == "data" else f"data.{field}", message)
-            for field, message in field_errors(error)
-        ]
-    else:
-        errors = [("data", str(error))]
-    return Problem(422, "Invalid event", _summary(errors), errors=errors)
-
-
 def _expected_version(header: str | None) -> int | None:
-    """If-Match `"<version>"` as an int (None when absent); 412 when it cannot match."""
+    """If-Match `"<version>"` as an int (None when absent or `*`); 412 when it cannot match."""
     if header is None or header.strip() == "*":
         return None
-    match = _VERSION_TAG.match(header)
-    if match is None:
+    match = _VERSION_TAG.fullmatch(header)
+    if match is None or int(match[1]) > LARGEST:
         raise Problem(
-            412, "Precondition Failed", f'If-Match {header!r} is not a summit version like "3"'
+            412,
+            "Precondition Failed",
+            f'If-Match {header[:40]!r} is not a summit version like "3"',
         )
     return int(match[1])
 
@@ -90,70 +77,31 @@ def _recorded(record: Recorded, status: int) -> Response:
     return response
 
 
+_REFUSED = {
+    Refusal.UNKNOWN_SUMMIT: (404, "Not Found"),
+    Refusal.STALE: (412, "Precondition Failed"),
+    Refusal.INVALID: (422, "Invalid event"),
+    Refusal.RULE: (409, "Conflict"),
+    Refusal.EVENT_ID_REUSED: (409, "Conflict"),
+}
+
+
 @bp.post("/api/summits/<summit_id>/events")
 def append_event(summit_id: str) -> Response:
     """Append one event to a summit's stream (201), or replay a known event_id (200)."""
     st = state()
-    name = writer(st.store, request.headers.get("Authorization"))
+    name = writer(st.tokens, request.headers.get("Authorization"))
     body = _read_body(int(st.settings["MAX_BODY_BYTES"]))
     submission = _submission(body)
-    if submission.event_id is not None:
-        prior = st.store.by_event_id(submission.event_id)
-        if prior is not None:
-            if (prior.summit_id, prior.type, prior.data) == (
-                summit_id,
-                submission.type,
-                submission.data,
-            ):
-                return _recorded(prior, 200)
-            raise Problem(
-                409,
-                "Conflict",
-                f"event_id {submission.event_id} is already used by another event "
-                f"(position {prior.position})",
-            )
-    version = len(st.store.stream(summit_id))
-    if version == 0 and submission.type != "SummitAnnounced":
-        raise Problem(404, "Not Found", f"no summit {summit_id!r}; announce it first")
-    if_match = request.headers.get("If-Match")
-    expected = _expected_version(if_match)
-    if version == 0 and if_match is not None:
-        raise Problem(412, "Precondition Failed", f"{summit_id} does not exist yet")
-    if expected is not None and expected != version:
-        raise Problem(
-            412,
-            "Precondition Failed",
-            f"{summit_id} is at version {version}, not {expected}",
-            headers={"ETag": f'"{version}"'},
-        )
-    if version == 0 and not re.match(SUMMIT_ID_PATTERN, summit_id):
-        raise invalid("summit_id", f"must match {SUMMIT_ID_PATTERN}", title="Invalid event")
-    extra: dict[str, Any] = {"recorded_by": name}
-    if submission.event_id is not None:
-        extra["event_id"] = submission.event_id
-    try:
-        new = NewEvent.of(submission.type, submission.data, **extra)
-    except ValueError as error:
-        raise _data_problem(error) from None
-    try:
-        record = handle(st.store, summit_id, new, expected_version=expected)
-    except ScheduleError as error:
-        raise Problem(
-            422, "Invalid event", f"data.schedule: {error}", errors=[("data.schedule", str(error))]
-        ) from None
-    except UnknownSummit:
-        raise Problem(404, "Not Found", f"no summit {summit_id!r}; announce it first") from None
-    except Refused as error:
-        raise Problem(409, "Conflict", str(error)) from None
-    except ConcurrencyError as error:
-        if expected is not None:
-            raise Problem(
-                412, "Precondition Failed", str(error), headers={"ETag": f'"{error.actual}"'}
-            ) from None
-        raise Problem(409, "Conflict", str(error)) from None
-    except EventIdReused as error:
-        raise Problem(409, "Conflict", str(error)) from None
-    return _recorded(record, 201)
+    expected = _expected_version(request.headers.get("If-Match"))
+    sent = Submission(summit_id, submission.type, submission.data, submission.event_id, name)
+    outcome = record_event(st.store, sent, expected_version=expected)
+    if outcome.record is not None:
+        return _recorded(outcome.record, 200 if outcome.replayed else 201)
+    assert outcome.refusal is not None
+    status, title = _REFUSED[outcome.refusal]
+    headers = {} if outcome.version is None else {"ETag": f'"{outcome.version}"'}
+    raise Problem(status, title, outcome.message, errors=outcome.errors, headers=headers)
 
 
 @bp.get("/api/summits")
@@ -189,20 +137,30 @@ def get_summit(summit_id: str) -> Response:
 
 @bp.get("/api/summits/<summit_id>/history")
 def summit_history(summit_id: str) -> Response:
-    """Every recorded event of one summit, retracted ones included."""
-    records = state().store.stream(summit_id)
-    if not records:
+    """A summit's recorded events (retracted ones included), a page at a time: `after` is a
+    log position, as `next_after` gives it."""
+    st = state()
+    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
+    after = _number("after", 0, 0)
+    limit = min(_number("limit", cap, 1), cap)
+    records = list(st.store.read(summit_id=summit_id, after=after, limit=limit + 1))
+    if not records and after == 0:
         raise Problem(404, "Not Found", f"no summit {summit_id!r}")
-    return jsonify({"summit_id": summit_id, "events": [r.fields() for r in records]})
+    page = records[:limit]
+    return jsonify(
+        {
+            "summit_id": summit_id,
+            "events": [r.fields() for r in page],
+            "after": after,
+            "limit": limit,
+            "next_after": page[-1].position if len(records) > limit else None,
+        }
+    )
 
 
-def _int_arg(name: str, default: int, minimum: int) -> int:
+def _number(name: str, default: int, minimum: int) -> int:
     raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.strip().isdigit() or int(raw) < minimum:
-        raise invalid(name, f"{raw!r} is not a whole number >= {minimum}")
-    return int(raw)
+    return default if raw is None else whole_number(raw, name, minimum)
 
 
 @bp.get("/api/events")
@@ -210,9 +168,9 @@ def log_page() -> Response:
     """One page of the log in position order; follow `next_after` for the next page."""
     st = state()
     cap = int(st.settings["EVENTS_PAGE_LIMIT"])
-    after = _int_arg("after", 0, 0)
-    limit = min(_int_arg("limit", min(100, cap), 1), cap)
-    records = st.store.read(after, limit)
+    after = _number("after", 0, 0)
+    limit = min(_number("limit", min(100, cap), 1), cap)
+    records = list(st.store.read(after=after, limit=limit))
     head = st.live.head_position()
     next_after = records[-1].position if records and records[-1].position < head else None
     return jsonify(
@@ -228,11 +186,28 @@ def log_page() -> Response:
 
 @bp.get("/api/audit/verify")
 def audit_verify() -> Response:
-    """Re-check the hash chain of the whole log."""
-    return jsonify(state().store.verify().fields())
+    """Re-check the hash chain: from where this process last checked it, or (`full=true`,
+    for a token holder) from position 1."""
+    st = state()
+    if request.args.get("full") == "true":
+        reader(st.tokens, request.headers.get("Authorization"))
+        return jsonify(st.store.verify().fields())
+    return jsonify(st.chain.check(st.store).fields())
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness (and the head position, which proves the store answers)."""
-    return jsonify({"status": "ok", "position": state().live.head_position()})
+    """Liveness, the head position, and the chain's state (503 while it is broken)."""
+    st = state()
+    report = st.chain.check(st.store)
+    response = jsonify(
+        {
+            "status": "ok" if report.ok else "chain broken",
+            "position": st.live.head_position(),
+            "chain": report.fields(),
+        }
+    )
+    if not report.ok:
+        response.status_code = 503
+        response.headers["Retry-After"] = "60"
+    return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from events import EventStore
+from events import Token, TokenStore
 from web.problems import Problem
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="diplocal"'}
@@ -21,18 +21,18 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def writer(store: EventStore, authorization: str | None) -> str:
-    """The name of a token allowed to write; 401 without a valid token, 403 if read-only."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+def reader(tokens: TokenStore, authorization: str | None) -> Token:
+    """The token a request carries; 401 without a valid one."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
         raise Problem(
             401,
             "Unauthorized",
             "send 'Authorization: Bearer <token>' (create one with `diplocal token add NAME`)",
             headers=CHALLENGE,
         )
-    found = store.find_token(token_hash(token))
+    found = tokens.find(token_hash(secret))
     if found is None:
         raise Problem(
             401,
@@ -40,7 +40,12 @@ def writer(store: EventStore, authorization: str | None) -> str:
             "the bearer token is not valid",
             headers={"WWW-Authenticate": 'Bearer realm="diplocal", error="invalid_token"'},
         )
-    name, can_write = found
-    if not can_write:
-        raise Problem(403, "Forbidden", f"token {name!r} may read but not write")
-    return name
+    return found
+
+
+def writer(tokens: TokenStore, authorization: str | None) -> str:
+    """The name of a token allowed to write; 401 without a valid token, 403 if read-only."""
+    token = reader(tokens, authorization)
+    if not token.can_write:
+        raise Problem(403, "Forbidden", f"token {token.name!r} may read but not write")
+    return token.name

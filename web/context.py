@@ -8,24 +8,27 @@ from typing import Any
 from flask import current_app
 
 from calendar_core.ical import FeedRenderer
-from events import Clock, EventStore
+from events import Clock, EventStore, TokenStore
+from web.audit import ChainWatch
 from web.cache import ResponseCache
 from web.live import LiveCalendar
-from web.params import QueryKey
 
 
 @dataclass
 class State:
-    """The store, the clock, the live projection, the renderer and the response caches."""
+    """The log and its tokens, the clock, the live projection, the chain's check, the renderer
+    and the response caches."""
 
     store: EventStore
+    tokens: TokenStore
     clock: Clock
     live: LiveCalendar
     renderer: FeedRenderer
     feeds: ResponseCache
     settings: dict[str, Any]
+    chain: ChainWatch = field(default_factory=ChainWatch)
     # raw query string of a live feed request -> its canonical key (for the fast path)
-    fast_queries: dict[str, QueryKey] = field(default_factory=dict)
+    fast_queries: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
 
 def state() -> State:

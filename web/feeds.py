@@ -12,7 +12,7 @@ from calendar_core.query import select
 from calendar_core.summit import Status
 from web.cache import Rendered
 from web.context import State, state
-from web.params import parse_point, parse_query, query_key, resolve
+from web.params import parse_point, parse_query, resolve
 from web.problems import Problem
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def calendar_feed() -> Response:
     st = state()
     query = parse_query(request.args)
     point = parse_point(request.args)
-    key = query_key(query)
+    key = query.key()
     with st.live.lock:
         view = resolve(st.live, point)
         rendered = st.feeds.get((view.position, key))

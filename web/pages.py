@@ -12,10 +12,12 @@ from urllib.parse import quote, urlencode, urlsplit
 import pycountry
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
+from calendar_core.meaning import label
+from calendar_core.projection import apply
 from calendar_core.query import Query, select
-from calendar_core.schedule import AllDay, ScheduleError, Timed, Undated, resolve
-from calendar_core.summit import Status, Summit, evolve
+from calendar_core.summit import Status, Summit
 from events import Recorded
+from events.schedule import AllDay, ScheduleError, Timed, Undated, resolve
 from web.context import state
 from web.feeds import UNDATED
 from web.params import parse_query
@@ -177,12 +179,13 @@ def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     summit: Summit | None = None
     for record in records:
-        summit = evolve(summit, record)
+        summit = apply(summit, record)
         note = record.data.get("note")
         entries.append(
             {
                 "recorded_at": record.recorded_at,
                 "type": record.type,
+                "label": label(record.event()),
                 "summary": note if record.type == "SummitNoted" else summit.last_change.summary,
                 "note": None if record.type == "SummitNoted" else note,
                 "source": record.data.get("source"),
@@ -199,7 +202,7 @@ def summit_page(summit_id: str) -> Response | tuple[str, int]:
     st = state()
     with st.live.lock:
         summit = st.live.current().calendar.summits.get(summit_id)
-    records = st.store.stream(summit_id)
+    records = list(st.store.read(summit_id=summit_id))
     if summit is None:
         return render_template("missing.html", summit_id=summit_id), 404
     retracted = summit.status is Status.RETRACTED
@@ -219,6 +222,13 @@ def summit_page(summit_id: str) -> Response | tuple[str, int]:
         else url_for("feeds.summit_file", summit_id=summit_id),
     )
     return page, 410 if retracted else 200
+
+
+@bp.app_context_processor
+def _chain_state() -> dict[str, Any]:
+    """Every page says so when the log's hash chain is broken."""
+    st = state()
+    return {"chain": st.chain.check(st.store)}
 
 
 @bp.get("/favicon.ico")

@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from events import LogUnavailable
+
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
 
@@ -82,6 +84,15 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
+def _unavailable(error: LogUnavailable) -> Response:
+    """The database is out of reach or refuses writes: nothing was changed; try again soon."""
+    current_app.logger.error("%s", error)
+    detail = "the event log's database is unavailable; nothing was changed, try again shortly"
+    return problem_response(
+        Problem(503, "Service Unavailable", detail, headers={"Retry-After": "5"})
+    )
+
+
 def _unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return _http_error(error)
@@ -92,5 +103,6 @@ def _unexpected(error: Exception) -> Response:
 def register(app: Flask) -> None:
     """Answer every HTTP error and any unexpected exception with problem+json."""
     app.register_error_handler(Problem, problem_response)
+    app.register_error_handler(LogUnavailable, _unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -5,26 +5,38 @@ from __future__ import annotations
 import json
 import re
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
+import orjson
 from pydantic import ValidationError
 
-from calendar_core.service import check_import
-from events import Claimed, EventStore, ImportRejected, LogError, NewEvent, canonical_json
+from calendar_core.service import ImportCheck
+from events import (
+    Claimed,
+    ConcurrencyError,
+    Draft,
+    EventStore,
+    ImportRejected,
+    LogError,
+    NewEvent,
+    canonical_json,
+)
 from events.record import RECORD_FIELDS, parse_stamp
-from events.schema import EVENT_TYPES, SUMMIT_ID_PATTERN, field_errors
+from events.schema import EVENT_TYPES, SUMMIT_ID_PATTERN, field_errors, is_event_id, is_summit_id
 from events.upcast import CURRENT_SCHEMA_VERSION
 
-Item = tuple[int, str, NewEvent]
+Item = tuple[int, NewEvent]
 
 _FIELDS = RECORD_FIELDS
 _CLAIMS = ("position", "version", "prev_hash", "hash")
-_SUMMIT_ID = re.compile(SUMMIT_ID_PATTERN)
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,300}")
 
 
 def _store() -> EventStore:
@@ -46,20 +58,23 @@ def _int(record: dict[str, Any], name: str, minimum: int) -> int | None:
     return value
 
 
-def _text(record: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None) -> str | None:
+def _text(
+    record: dict[str, Any], name: str, check: Callable[[str], bool], shape: str
+) -> str | None:
     value = record.get(name)
     if value is None:
         return None
-    if not isinstance(value, str) or not value or (pattern and not pattern.fullmatch(value)):
-        raise ValueError(
-            f"{name}: must be "
-            + (f"a string matching {pattern.pattern}" if pattern else "a non-empty string")
-        )
+    if not isinstance(value, str) or not check(value):
+        raise ValueError(f"{name}: must be {shape}")
     return value
 
 
-def parse_line(line: bytes | str) -> tuple[str, NewEvent]:
-    """One JSON Lines record (import form) as (summit_id, NewEvent); raises ValueError."""
+def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
+    return lambda value: pattern.fullmatch(value) is not None
+
+
+def parse_line(line: bytes | str) -> NewEvent:
+    """One JSON Lines record (import form) as a validated NewEvent; raises ValueError."""
     try:
         record = json.loads(line)
     except ValueError as error:
@@ -72,46 +87,48 @@ def parse_line(line: bytes | str) -> tuple[str, NewEvent]:
     for name in ("summit_id", "type", "data"):
         if record.get(name) is None:
             raise ValueError(f"{name}: missing")
-    summit_id = _text(record, "summit_id", _SUMMIT_ID)
+    summit_id = _text(record, "summit_id", is_summit_id, f"a string matching {SUMMIT_ID_PATTERN}")
     event_type = record["type"]
     if event_type not in EVENT_TYPES:
         raise ValueError(f"type: unknown event type {event_type!r}")
     if not isinstance(record["data"], dict):
         raise ValueError("data: must be a JSON object")
-    recorded_at = _text(record, "recorded_at")
-    if recorded_at is not None:
-        try:
-            parse_stamp(recorded_at)
-        except ValueError as error:
-            raise ValueError(f"recorded_at: {error}") from None
-    extra: dict[str, Any] = {
-        "recorded_by": _text(record, "recorded_by"),
-        "recorded_at": recorded_at,
-    }
+    recorded_at = _text(
+        record, "recorded_at", _is_stamp, "a UTC time YYYY-MM-DDTHH:MM:SS[.ffffff]Z"
+    )
+    claimed = None
     if any(name in record for name in _CLAIMS):
-        extra["claimed"] = Claimed(
+        claimed = Claimed(
             position=_int(record, "position", 1),
             version=_int(record, "version", 1),
-            prev_hash=_text(record, "prev_hash", _HEX64),
-            hash=_text(record, "hash", _HEX64),
+            prev_hash=_text(record, "prev_hash", _matches(_HEX64), "64 lower-case hex digits"),
+            hash=_text(record, "hash", _matches(_HEX64), "64 lower-case hex digits"),
         )
-    event_id = _text(record, "event_id")
-    if event_id is not None:
-        extra["event_id"] = event_id
     version = _int(record, "schema_version", 0)
+    assert summit_id is not None
     try:
-        new = NewEvent.of(
+        return NewEvent.of(
+            summit_id,
             event_type,
             record["data"],
             schema_version=CURRENT_SCHEMA_VERSION if version is None else version,
-            **extra,
+            event_id=_text(record, "event_id", is_event_id, "an id of letters, digits and ._:-"),
+            recorded_by=_text(record, "recorded_by", _matches(_ONE_LINE), "one line of text"),
+            recorded_at=recorded_at,
+            claimed=claimed,
         )
     except ValidationError as error:
         raise ValueError(
             "; ".join(f"data.{field}: {message}" for field, message in field_errors(error))
         ) from None
-    assert summit_id is not None
-    return summit_id, new
+
+
+def _is_stamp(value: str) -> bool:
+    try:
+        parse_stamp(value)
+    except ValueError:
+        return False
+    return True
 
 
 def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Iterator[Item]:
@@ -121,10 +138,43 @@ def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Itera
         if not line.strip():
             continue
         try:
-            summit_id, new = parse_line(line)
+            new = parse_line(line)
         except ValueError as error:
             raise ImportRejected(line_no, str(error)) from None
-        yield line_no, summit_id, new
+        yield line_no, new
+
+
+def import_lines(store: EventStore, items: Iterable[Item]) -> tuple[int, int]:
+    """Check every line, then append the new events in one transaction: (added, skipped).
+
+    The checks read the log before the import's transaction begins, and keep state of their
+    own; the checked drafts wait in a temporary file (memory stays flat), and the import
+    refuses to run if another writer moved the log's head meanwhile.
+    """
+    check = ImportCheck(store)
+    with tempfile.TemporaryFile() as spool:
+        for line_no, new in items:
+            draft = check.check(line_no, new)
+            if draft is not None:
+                spool.write(orjson.dumps({"line": line_no, "draft": asdict(draft)}) + b"\n")
+        spool.seek(0)
+        line_no = 0
+
+        def drafts() -> Iterator[Draft]:
+            nonlocal line_no
+            for text in spool:
+                item = orjson.loads(text)
+                line_no, fields = item["line"], item["draft"]
+                claimed = fields.pop("claimed")
+                yield Draft(**fields, claimed=None if claimed is None else Claimed(**claimed))
+
+        try:
+            added = store.import_events(drafts(), expected_head=check.head)
+        except ConcurrencyError:
+            raise LogError("another writer appended during the import; run it again") from None
+        except LogError as error:
+            raise ImportRejected(line_no, str(error)) from None
+    return added, check.skipped
 
 
 @contextmanager
@@ -157,29 +207,11 @@ def import_(file: str) -> None:
         progress: Callable[[int], None] = lambda size: None  # noqa: E731
         if file != "-" and sys.stderr.isatty():
             progress = stack.enter_context(_progress_bar(Path(file).stat().st_size))
-        seen, line_no = 0, 0
-
-        def numbered() -> Iterator[Item]:
-            nonlocal line_no
-            for item in read_lines(source, progress):
-                line_no = item[0]
-                yield item
-
-        def pairs() -> Iterator[tuple[str, NewEvent]]:
-            # Each pair is checked and stored before the next line is read, so an error from
-            # the store belongs to the line read last.
-            nonlocal seen
-            for summit_id, new in check_import(store, numbered()):
-                seen += 1
-                yield summit_id, new
-
         try:
-            added = store.import_events(pairs())
-        except ImportRejected as error:
-            _fail(f"{error}; nothing imported")
+            added, skipped = import_lines(store, read_lines(source, progress))
         except LogError as error:
-            _fail(f"line {line_no}: {error}; nothing imported")
-    click.echo(f"imported {added} events (skipped {seen - added} already in the log)")
+            _fail(f"{error}; nothing imported")
+    click.echo(f"imported {added} events (skipped {skipped} already in the log)")
 
 
 @click.command()
@@ -188,7 +220,7 @@ def export(until_position: int | None) -> None:
     """Write the log as JSON Lines (canonical JSON, one record per line)."""
     out = sys.stdout.buffer
     write = out.write
-    for record in _store().iter_log(until_position=until_position):
+    for record in _store().read(until=until_position):
         write(canonical_json(record.fields()) + b"\n")
     out.flush()
 
@@ -219,13 +251,13 @@ def verify(expect_head: tuple[int, str] | None) -> None:
         _fail(f"first bad position: {report.first_bad_position} ({report.problem})")
     if expect_head is not None:
         position, digest = expect_head
-        record = store.at(position)
+        record = next(store.read(after=position - 1, limit=1), None)
         if record is None:
             _fail(f"expected head not found: the log has no position {position}")
         if record.hash != digest:
             _fail(f"expected head not found: position {position} has hash {record.hash}")
     head = report.head
-    summary = "empty log" if head is None else f"head {head.position} {head.hash}"
+    summary = "empty log" if head is None else f"head {head.position}:{head.hash}"
     click.echo(f"ok: {report.checked} events, {summary}")
 
 

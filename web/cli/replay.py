@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
+from calendar_core.point import BeyondHead, Point, position_of
 from calendar_core.projection import build
 from calendar_core.query import Query, calendar_json, select
 from web.cli import Context
@@ -49,13 +50,14 @@ def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -
     """Print the calendar as the log knew it then (now, without --as-of or --at-position)."""
     if as_of is not None and at_position is not None:
         raise click.UsageError("give --as-of or --at-position, not both")
-    until = None if as_of is None else parse_instant(as_of)
+    point = Point(at_position, None if as_of is None else parse_instant(as_of))
     store = ctx.store()
-    if at_position is not None:
-        head = store.head()
-        if at_position > (0 if head is None else head.position):
-            raise click.UsageError(f"--at-position {at_position} is beyond the log's head")
-    calendar = build(store.iter_entries(until_position=at_position, until_recorded_at=until))
+    head = store.head()
+    try:
+        position = position_of(store, point, 0 if head is None else head.position)
+    except BeyondHead as error:
+        raise click.UsageError(f"--at-position {at_position}: {error}") from None
+    calendar = build(store.read(until=position))
     query = Query()
     if fmt == "json":
         out = json.dumps(calendar_json(calendar, query), ensure_ascii=False, indent=2)
