@@ -27,7 +27,11 @@ def announce_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
+SID = "kr-jp-2025-tokyo"
+
+
 def announce(
+    summit_id: str = SID,
     *,
     event_id: str | None = None,
     recorded_by: str | None = None,
@@ -35,36 +39,43 @@ def announce(
     **changes: Any,
 ) -> NewEvent:
     """A valid SummitAnnounced NewEvent (data fields overridable as keywords)."""
-    return _new("SummitAnnounced", announce_data(**changes), event_id, recorded_by, recorded_at)
+    data = announce_data(**changes)
+    return _new(summit_id, "SummitAnnounced", data, event_id, recorded_by, recorded_at)
 
 
 def note(
     text: str = "Reported by both foreign ministries.",
+    summit_id: str = SID,
     *,
     event_id: str | None = None,
     recorded_by: str | None = None,
     recorded_at: str | None = None,
 ) -> NewEvent:
     """A valid SummitNoted NewEvent."""
-    return _new("SummitNoted", {"note": text}, event_id, recorded_by, recorded_at)
+    return _new(summit_id, "SummitNoted", {"note": text}, event_id, recorded_by, recorded_at)
 
 
-def confirm(*, event_id: str | None = None) -> NewEvent:
+def confirm(summit_id: str = SID, *, event_id: str | None = None) -> NewEvent:
     """A valid SummitConfirmed NewEvent."""
-    return _new("SummitConfirmed", {}, event_id, None, None)
+    return _new(summit_id, "SummitConfirmed", {}, event_id, None, None)
 
 
 def _new(
+    summit_id: str,
     event_type: str,
     data: dict[str, Any],
     event_id: str | None,
     recorded_by: str | None,
     recorded_at: str | None,
 ) -> NewEvent:
-    extra: dict[str, Any] = {"recorded_by": recorded_by, "recorded_at": recorded_at}
-    if event_id is not None:
-        extra["event_id"] = event_id
-    return NewEvent.of(event_type, data, **extra)
+    return NewEvent.of(
+        summit_id,
+        event_type,
+        data,
+        event_id=event_id,
+        recorded_by=recorded_by,
+        recorded_at=recorded_at,
+    )
 
 
 # CONTRACT section 3's table, written out independently of calendar_core.rules:

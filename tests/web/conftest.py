@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from events import EventStore, FixedClock, open_store
+from events import EventStore, FixedClock, Token, open_store, tokens_of
 from web import create_app
 from web.auth import token_hash
 
@@ -57,8 +57,9 @@ def clock() -> FixedClock:
 def store(clock: FixedClock, tmp_path: Any) -> Iterator[EventStore]:
     """A SQLite store in a temp dir, with a write token and a read-only token."""
     opened = open_store(str(tmp_path / "web.sqlite3"), clock)
-    opened.add_token("desk", token_hash(WRITE_TOKEN))
-    opened.add_token("reader", token_hash(READ_TOKEN), can_write=False)
+    tokens = tokens_of(opened)
+    tokens.add(Token("desk", token_hash(WRITE_TOKEN), True, "2025-08-01T09:00:00Z"))
+    tokens.add(Token("reader", token_hash(READ_TOKEN), False, "2025-08-01T09:00:00Z"))
     yield opened
     opened.close()
 
