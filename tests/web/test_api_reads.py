@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from events import EventStore
+from events import EventStore, Recorded
 
 PROBLEM = "application/problem+json"
 
@@ -20,6 +20,11 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.get_json(force=True)
     assert body["status"] == status and body["title"] and body["detail"]
     return body
+
+
+def at(store: EventStore, position: int) -> Recorded:
+    """The record at a log position."""
+    return next(store.read(after=position - 1, limit=1))
 
 
 def ids(payload: dict[str, Any]) -> set[str]:
@@ -72,8 +77,7 @@ def test_bad_parameters_are_422_naming_them(
 
 
 def test_summits_as_of_and_at_position(seeded: Any, client: FlaskClient, store: EventStore) -> None:
-    first = store.at(1)
-    assert first is not None
+    first = at(store, 1)
     assert ids(client.get("/api/summits?at_position=1").get_json()) == {first.summit_id}
     as_of = client.get(f"/api/summits?as_of={first.recorded_at}").get_json()
     assert as_of["position"] == 1 and ids(as_of) == {first.summit_id}
@@ -101,6 +105,28 @@ def test_a_retracted_summit_is_gone_but_keeps_its_history(seeded: Any, client: F
     assert [e["type"] for e in history["events"]] == ["SummitAnnounced", "EntryRetracted"]
     assert "kr-jp-2025-tokyo" not in ids(client.get("/api/summits").get_json())
     problem(client.get("/api/summits/no-such-summit/history"), 404)
+
+
+def test_a_summits_history_is_paged_by_log_position(seeded: Any, client: FlaskClient) -> None:
+    for text in ("one", "two", "three"):
+        seeded("kr-jp-2025-tokyo", "SummitNoted", {"note": text})
+    url = "/api/summits/kr-jp-2025-tokyo/history"
+    whole = client.get(url).get_json()
+    positions = [e["position"] for e in whole["events"]]
+    assert positions == [1, 3, 4, 5]  # position 2 is the Paris announcement
+    assert [e["version"] for e in whole["events"]] == [1, 2, 3, 4]
+    assert whole["next_after"] is None
+    first = client.get(f"{url}?limit=2").get_json()
+    assert [e["position"] for e in first["events"]] == [1, 3]
+    assert first["limit"] == 2 and first["next_after"] == 3
+    rest = client.get(f"{url}?after={first['next_after']}&limit=2").get_json()
+    assert [e["position"] for e in rest["events"]] == [4, 5]
+    assert rest["next_after"] is None
+    assert client.get(f"{url}?after=5").get_json()["events"] == []
+    for query in ("after=x", "limit=0", "after=-1", "limit=%C2%B2"):
+        assert [e["field"] for e in problem(client.get(f"{url}?{query}"), 422)["errors"]] == [
+            query.split("=")[0]
+        ]
 
 
 def test_the_log_is_paged_in_position_order(seeded: Any, client: FlaskClient) -> None:
@@ -152,9 +178,8 @@ def test_an_unexpected_error_is_a_500_problem(app: Flask) -> None:
 def test_as_of_with_an_unencoded_plus_offset(
     seeded: Any, client: FlaskClient, store: EventStore
 ) -> None:
-    first = store.at(1)
-    assert first is not None
-    stamp = first.recorded_instant.astimezone(timezone(timedelta(hours=9)))
+    first = at(store, 1)
+    stamp = first.instant.astimezone(timezone(timedelta(hours=9)))
     raw = stamp.isoformat()  # +09:00 sent without percent-encoding arrives as a space
     assert "+" in raw
     payload = client.get(f"/api/summits?as_of={raw}").get_json()

@@ -8,10 +8,15 @@ from typing import Any
 import pytest
 
 from calendar_core.demo import demo_lines
-from events import open_store
+from events import Token, open_store
 from web import create_app
 from web.auth import token_hash
 from web.config import DEFAULTS, load
+
+
+def desk(write_token: str) -> Token:
+    """The write token the tests send, as the token store keeps it."""
+    return Token("desk", token_hash(write_token), True, "2025-08-01T09:00:00Z")
 
 
 def test_settings_layer_defaults_then_environment_then_config() -> None:
@@ -31,7 +36,7 @@ def test_the_app_opens_the_store_named_by_diplocal_db(
     monkeypatch.setenv("DIPLOCAL_DB", db)
     monkeypatch.delenv("DIPLOCAL_DEMO", raising=False)
     app = create_app()
-    app.extensions["diplocal"].store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    app.extensions["diplocal"].tokens.add(desk(helpers.WRITE_TOKEN))
     response = app.test_client().post(
         "/api/summits/kr-jp-2025-tokyo/events",
         json={"type": "SummitAnnounced", "data": helpers.announce_data()},
@@ -40,7 +45,7 @@ def test_the_app_opens_the_store_named_by_diplocal_db(
     assert response.status_code == 201
     other = open_store(db)
     try:
-        assert [r.summit_id for r in other.read(0, 10)] == ["kr-jp-2025-tokyo"]
+        assert [r.summit_id for r in other.read(limit=10)] == ["kr-jp-2025-tokyo"]
     finally:
         other.close()
 
@@ -58,7 +63,7 @@ def test_demo_setting_loads_the_demo_once(tmp_path: Path, monkeypatch: pytest.Mo
 def test_each_process_sees_writes_made_through_another(tmp_path: Path, helpers: Any) -> None:
     db = str(tmp_path / "shared.sqlite3")
     reader, writer = create_app({"DB": db}), create_app({"DB": db})
-    writer.extensions["diplocal"].store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    writer.extensions["diplocal"].tokens.add(desk(helpers.WRITE_TOKEN))
     before = reader.test_client().get("/calendar.ics")
     assert b"BEGIN:VEVENT" not in before.data
     writer.test_client().post(
