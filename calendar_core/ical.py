@@ -114,12 +114,10 @@ def end_not_announced(kind: str) -> str:
 
 def _said_elsewhere(text: str, summit: Summit) -> bool:
     """Whether `text` (maybe cut short with "…") is the summit's outcome or description."""
-    cut = text.removesuffix("…") if text.endswith("…") else None
+    cut = text[:-1] if text.endswith("…") else ""
     for full in (summit.outcome, summit.description):
-        if full is None:
-            continue
-        flat = " ".join(full.split())
-        if flat == text or (cut is not None and cut and flat.startswith(cut)):
+        flat = " ".join((full or "").split())
+        if flat and (flat == text or (cut and flat.startswith(cut))):
             return True
     return False
 
