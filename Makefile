@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NODE_DEPS := tests/interop/node_modules/.installed
+# vdirsyncer and khal for the subscriber interop test, in a venv of their own (no clashes).
+SUBSCRIBERS_VENV := tests/interop/.subscribers-venv
+SUBSCRIBERS := $(SUBSCRIBERS_VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -19,6 +22,12 @@ $(NODE_DEPS): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(SUBSCRIBERS): tests/interop/subscribers.txt
+	rm -rf $(SUBSCRIBERS_VENV)
+	$(PYTHON) -m venv $(SUBSCRIBERS_VENV)
+	$(SUBSCRIBERS_VENV)/bin/python -m pip install --quiet -r tests/interop/subscribers.txt
+	touch $@
+
 install: $(INSTALLED)
 
 system-deps:
@@ -32,8 +41,8 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: $(INSTALLED) $(NODE_DEPS) system-deps lint
+test: $(INSTALLED) $(NODE_DEPS) $(SUBSCRIBERS) system-deps lint
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) tests/interop/node_modules
+	rm -rf $(VENV) tests/interop/node_modules $(SUBSCRIBERS_VENV)

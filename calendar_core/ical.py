@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import pycountry
@@ -17,9 +18,17 @@ from calendar_core.summit import Status, Summit
 from calendar_core.vtimezone import vtimezone_bytes
 from events.record import parse_stamp
 from events.schedule import AllDay, Timed, resolve
-from events.schema import Participant
+from events.schema import KINDS, Participant
 
-__all__ = ["DEFAULT_PRODID", "FeedOptions", "FeedRenderer", "fold", "render_vevent"]
+__all__ = [
+    "DEFAULT_LENGTH",
+    "DEFAULT_PRODID",
+    "FeedOptions",
+    "FeedRenderer",
+    "end_not_announced",
+    "fold",
+    "render_vevent",
+]
 
 DEFAULT_PRODID = "-//diplocal//Diplomatic Calendar//EN"
 REFRESH = timedelta(hours=6)
@@ -32,6 +41,22 @@ _STATUS = {
     Status.CANCELLED: "CANCELLED",
 }
 _PREFIX = {Status.POSTPONED: "Postponed: ", Status.CANCELLED: "Cancelled: "}
+
+# How long a timed summit whose end was not announced is shown, by kind (docs/feeds.md).
+# Clients read a VEVENT without DTEND as anything from 0 minutes to 24 hours, so the feed
+# always writes one: start + this length, and DESCRIPTION says the end was not announced.
+DEFAULT_LENGTH: Mapping[str, timedelta] = MappingProxyType(
+    {
+        "bilateral_summit": timedelta(hours=2),
+        "multilateral_summit": timedelta(hours=3),
+        "state_visit": timedelta(hours=3),
+        "official_visit": timedelta(hours=2),
+        "working_visit": timedelta(hours=2),
+        "sideline_meeting": timedelta(hours=1),
+        "other": timedelta(hours=1),
+    }
+)
+assert set(DEFAULT_LENGTH) == set(KINDS), "every kind needs a default length"
 
 
 @dataclass(frozen=True)
@@ -78,14 +103,45 @@ def _participant(p: Participant) -> str:
     return f"{p.name} ({', '.join(extra)})" if extra else p.name
 
 
-def _description(summit: Summit) -> str:
-    """Participants, status, the latest change and where it was reported."""
+def end_not_announced(kind: str) -> str:
+    """What a summit without an announced end says about the end it is shown with."""
+    hours, rest = divmod(int(DEFAULT_LENGTH[kind].total_seconds()) // 60, 60)
+    length = f"{hours} hour{'s' if hours != 1 else ''}" if hours else ""
+    if rest:
+        length = f"{length} {rest} minutes".strip()
+    return f"End not announced; shown as {length}"
+
+
+def _said_elsewhere(text: str, summit: Summit) -> bool:
+    """Whether `text` (maybe cut short with "…") is the summit's outcome or description."""
+    cut = text[:-1] if text.endswith("…") else ""
+    for full in (summit.outcome, summit.description):
+        flat = " ".join((full or "").split())
+        if flat and (flat == text or (cut and flat.startswith(cut))):
+            return True
+    return False
+
+
+def _change_text(summit: Summit) -> str:
+    """The latest change's summary, without a tail that the outcome or description repeats.
+
+    "Held: Held at the residence…" becomes "Held" when the outcome follows in full.
+    """
+    text = summit.last_change.summary
+    head, colon, tail = text.partition(": ")
+    return head if colon and _said_elsewhere(tail, summit) else text
+
+
+def _description(summit: Summit, *, end_assumed: bool) -> str:
+    """Status, participants, the latest change and where it was reported; each said once."""
     status = summit.status.value + (" (disputed)" if summit.disputed else "")
     lines = [f"Status: {status}"]
+    if end_assumed:
+        lines.append(end_not_announced(summit.kind))
     if summit.participants:
         lines.append("Participants: " + "; ".join(_participant(p) for p in summit.participants))
     change = summit.last_change
-    lines.append(f"Latest change ({change.recorded_at[:10]}): {change.summary}")
+    lines.append(f"Latest change ({change.recorded_at[:10]}): {_change_text(summit)}")
     if change.source is not None:
         publisher = f"{change.source.publisher}: " if change.source.publisher else ""
         lines.append(f"Source: {publisher}{change.source.url}")
@@ -149,13 +205,17 @@ def render_vevent(summit: Summit, options: FeedOptions) -> _Chunk | None:
     event.add("SEQUENCE", summit.sequence)
     event.add("SUMMARY", _PREFIX.get(summit.status, "") + summit.title)
     tzid: str | None = None
+    end_assumed = False
     if isinstance(when, Timed):
         tz = ZoneInfo(zone)
         start = _wall_or_utc(when.start, tz)
+        end_assumed = when.end is None
+        # An instant is shown for its kind's default length, added in UTC (elapsed time).
+        default_end = when.start.astimezone(UTC) + DEFAULT_LENGTH[summit.kind]
+        ends = when.end if when.end is not None else default_end
+        end = _wall_or_utc(ends, tz)
         event.add("DTSTART", start)
-        end = start if when.end is None else _wall_or_utc(when.end, tz)
-        if when.end is not None:
-            event.add("DTEND", end)
+        event.add("DTEND", end)
         tzid, years = zone, (start.year, end.year)
     elif isinstance(when, AllDay):
         event.add("DTSTART", when.first)
@@ -166,7 +226,7 @@ def render_vevent(summit: Summit, options: FeedOptions) -> _Chunk | None:
     event.add("STATUS", _STATUS[summit.status])
     event.add("TRANSP", "TRANSPARENT")
     event.add("LOCATION", _location(summit))
-    event.add("DESCRIPTION", _description(summit))
+    event.add("DESCRIPTION", _description(summit, end_assumed=end_assumed))
     event.add("URL", f"{options.base_url.rstrip('/')}/summits/{summit.summit_id}")
     return _Chunk(_to_ical(event), tzid, years[0], years[1])
 
@@ -201,7 +261,6 @@ class FeedRenderer:
         cal.add("PRODID", self.options.prodid)
         cal.add("CALSCALE", "GREGORIAN")
         if feed:
-            cal.add("UID", f"calendar@{self.options.uid_domain}")
             cal.add("NAME", self.options.name)
             cal.add("X-WR-CALNAME", self.options.name)
             cal.add("X-WR-CALDESC", self.options.description)

@@ -9,17 +9,27 @@ import subprocess
 import sys
 import zoneinfo
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar
 from icalendar.parser.string import _foldline
-from interop.feedcases import OPTIONS, TRICKY_TITLE, generated_summits, interop_summits, render
+from interop.feedcases import (
+    OPTIONS,
+    TRICKY_TITLE,
+    generated_summits,
+    interop_summits,
+    render,
+    repeated_runs,
+)
 
 from calendar_core import ical
-from calendar_core.ical import FeedRenderer, fold
-from calendar_core.summit import Status
+from calendar_core.ical import DEFAULT_LENGTH, FeedRenderer, end_not_announced, fold
+from calendar_core.summit import Status, summary
+from events.schema import KINDS
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +89,12 @@ def test_one_calendar_with_its_properties_before_any_component(body: bytes) -> N
         "NAME:Summits",
         "REFRESH-INTERVAL;VALUE=DURATION:PT6H",
         "X-PUBLISHED-TTL:PT6H",
-        "UID:calendar@diplocal.example",
         "LAST-MODIFIED:20250701T093000Z",
     } <= set(head)
     assert any(line.startswith("X-WR-CALDESC:") for line in head)
+    # vdirsyncer's http storage takes a file's first UID: line as every item's id: a
+    # calendar-level UID (RFC 7986) would collapse the feed into one item.
+    assert not any(line.startswith(("UID:", "UID;")) for line in head)
     assert all(not line.startswith(("BEGIN:", "END:")) for line in head)
     assert not any(line.startswith("METHOD") for line in lines)
 
@@ -128,8 +140,60 @@ def test_minute_times_carry_the_venue_zone(body: bytes) -> None:
     tokyo = events["tokyo-2025@diplocal.example"]
     assert "DTSTART;TZID=Asia/Tokyo:20250823T165500" in tokyo
     assert "DTEND;TZID=Asia/Tokyo:20250823T180000" in tokyo
-    instant = events["ny-after-fallback@diplocal.example"]
-    assert not any(line.startswith("DTEND") for line in instant)
+
+
+def test_every_timed_event_has_an_end_after_its_start(body: bytes) -> None:
+    """Clients read a missing DTEND as 0 minutes, one hour or a day: the feed always writes one."""
+    timed = 0
+    for event in Calendar.from_ical(body).walk("VEVENT"):
+        start = event.decoded("DTSTART")
+        assert "DTEND" in event and "DURATION" not in event, event["UID"]
+        if isinstance(start, datetime):
+            timed += 1
+            assert event.decoded("DTEND") > start, event["UID"]
+    assert timed > 20
+
+
+@pytest.mark.parametrize(
+    "summit_id", ["ny-after-fallback", "ny-instant-fallback", "berlin-instant-spring"]
+)
+def test_an_instant_is_shown_for_its_kinds_default_length(summit_id: str) -> None:
+    """Start + DEFAULT_LENGTH[kind] of elapsed time, across DST changes too; DESCRIPTION says so."""
+    summit = next(s for s in interop_summits() if s.summit_id == summit_id)
+    assert summit.schedule.end is None
+    event = Calendar.from_ical(FeedRenderer(OPTIONS).single(summit)).walk("VEVENT")[0]
+    start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+    length = DEFAULT_LENGTH[summit.kind]
+    assert end.astimezone(UTC) - start.astimezone(UTC) == length
+    hours = int(length.total_seconds() // 3600)
+    note = f"End not announced; shown as {hours} hour{'s' if hours > 1 else ''}"
+    assert str(event["DESCRIPTION"]).split("\n")[1] == note
+
+
+def test_an_instant_ending_in_a_repeated_hour_ends_in_utc(body: bytes) -> None:
+    """00:30 EDT + 2 hours is the second 01:30 of the night: only UTC names it."""
+    lines = _events(body)["ny-instant-fallback@diplocal.example"]
+    assert "DTSTART;TZID=America/New_York:20251102T003000" in lines
+    assert "DTEND:20251102T063000Z" in lines
+
+
+def test_only_an_unannounced_end_is_called_unannounced(body: bytes) -> None:
+    summits = interop_summits() + generated_summits(40)
+    by_uid = {f"{s.summit_id}@{OPTIONS.uid_domain}": s.schedule for s in summits}
+    told = 0
+    for uid, lines in _events(body).items():
+        schedule = by_uid[uid]
+        unannounced = "T" in schedule.start and schedule.end is None
+        assert ("End not announced" in _prop(lines, "DESCRIPTION")) == unannounced, uid
+        told += unannounced
+    assert told >= 4
+
+
+def test_every_kind_has_a_default_length() -> None:
+    assert set(DEFAULT_LENGTH) == set(KINDS)
+    assert all(timedelta(0) < length <= timedelta(hours=12) for length in DEFAULT_LENGTH.values())
+    assert end_not_announced("bilateral_summit") == "End not announced; shown as 2 hours"
+    assert end_not_announced("sideline_meeting") == "End not announced; shown as 1 hour"
 
 
 def test_the_second_reading_of_a_repeated_hour_is_written_in_utc(body: bytes) -> None:
@@ -259,3 +323,51 @@ def test_feed_without_log_or_summits_is_still_one_calendar() -> None:
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
     assert "X-WR-CALNAME:Summits" in lines
     assert not any(line.startswith(("LAST-MODIFIED", "BEGIN:V")) for line in lines[1:])
+
+
+_LONG = (
+    "Held at the prime minister's residence on Aug. 23. The two sides issued their first joint "
+    "press statement in 17 years, agreed to resume shuttle diplomacy, to cooperate in fields "
+    "such as hydrogen and artificial intelligence, and to set up a consultative body."
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ({"outcome": _LONG}, "Held"),
+        ({"outcome": "Joint statement\nsigned."}, "Held"),
+        ({"outcome": _LONG, "schedule": {"start": "2025-08-23"}}, "Held 2025-08-23"),
+        ({}, "Held"),
+    ],
+)
+def test_description_says_the_outcome_once(data: dict[str, Any], said: str) -> None:
+    """ "Held: Held at..." then "Outcome: Held at...": the change line keeps only its head."""
+    base = interop_summits()[0]
+    change = replace(
+        base.last_change, type="SummitCompleted", summary=summary("SummitCompleted", data)
+    )
+    completed = replace(
+        base, status=Status.COMPLETED, outcome=data.get("outcome"), last_change=change
+    )
+    event = Calendar.from_ical(FeedRenderer(OPTIONS).single(completed)).walk("VEVENT")[0]
+    text = str(event["DESCRIPTION"])
+    assert f"Latest change (2025-07-01): {said}\n" in text
+    if "outcome" in data:
+        assert text.endswith(f"Outcome: {data['outcome']}")
+    assert repeated_runs(text) == []
+
+
+def test_description_keeps_a_change_said_nowhere_else() -> None:
+    """A note, or a summary that merely starts like the description, stays in full."""
+    base = interop_summits()[0]
+    assert base.description is not None
+    for line in (
+        summary("SummitNoted", {"note": "Both foreign ministries confirmed the date."}),
+        f"Noted: {base.description[:20]}",
+    ):
+        note = replace(base, last_change=replace(base.last_change, summary=line))
+        text = str(
+            Calendar.from_ical(FeedRenderer(OPTIONS).single(note)).walk("VEVENT")[0]["DESCRIPTION"]
+        )
+        assert f"Latest change (2025-07-01): {line}\n" in text

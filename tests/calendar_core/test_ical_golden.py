@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 import vobject
-from interop.feedcases import OPTIONS
+from icalendar import Calendar as ICalendar
+from interop.feedcases import OPTIONS, repeated_runs
 
 from calendar_core.demo import demo_lines
 from calendar_core.ical import FeedRenderer
@@ -71,3 +72,13 @@ def test_single_event_file_matches_the_golden_file(demo: Calendar) -> None:
     body = FeedRenderer(OPTIONS).single(demo.summits[SINGLE_ID])
     _compare(f"{SINGLE_ID}.ics", body)
     assert b"X-WR-CALNAME" not in body
+
+
+def test_no_description_of_the_demo_feed_repeats_itself(demo: Calendar) -> None:
+    """Each text is said once: the latest change does not repeat the outcome or description."""
+    summits = select(demo, Query(frozenset(), frozenset(), frozenset()))
+    body = FeedRenderer(OPTIONS).feed(summits, last_modified=demo.last_recorded_at)
+    descriptions = [str(e["DESCRIPTION"]) for e in ICalendar.from_ical(body).walk("VEVENT")]
+    assert any("Outcome: " in text for text in descriptions)
+    for text in descriptions:
+        assert repeated_runs(text) == [], text

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from calendar_core.ical import FeedOptions, FeedRenderer
+from calendar_core.ical import DEFAULT_LENGTH, FeedOptions, FeedRenderer
 from calendar_core.schedule import AllDay, ScheduleError, Timed, resolve, utc_bounds
 from calendar_core.summit import Change, Status, Summit
-from events.schema import Location, Participant, Schedule, Source
+from events.schema import KINDS, Location, Participant, Schedule, Source
 
 HERE = Path(__file__).resolve().parent
 OPTIONS = FeedOptions(
@@ -35,12 +36,13 @@ def summit(
     updated_at: str = "2025-07-01T09:30:00Z",
     disputed: bool = False,
     city: str | None = "Somewhere",
+    kind: str = "bilateral_summit",
 ) -> Summit:
     """A Summit as the projection would hold it (built directly, no event log needed)."""
     return Summit(
         summit_id=summit_id,
         title=title or f"Summit {summit_id}",
-        kind="bilateral_summit",
+        kind=kind,
         status=status,
         resumes_as=Status.CONFIRMED if status in (Status.CANCELLED, Status.POSTPONED) else None,
         disputed=disputed,
@@ -176,6 +178,15 @@ def interop_summits() -> list[Summit]:
             country="KR",
             sequence=5,
         ),
+        # Instants shown for a default length that a DST change cuts or stretches on the wall.
+        summit(
+            "berlin-instant-spring",
+            "2025-03-30T01:30",
+            zone="Europe/Berlin",
+            country="DE",
+            kind="state_visit",
+        ),
+        summit("ny-instant-fallback", "2025-11-02T00:30", zone="America/New_York", country="US"),
         # East of Greenwich, a rule ending with UNTIL: Fiji's last DST (until 2020-01-12 03:00).
         summit("fiji-dst-2020", "2020-01-11T10:00", zone="Pacific/Fiji", country="FJ"),
         summit("fiji-std-2020", "2020-01-12T10:00", zone="Pacific/Fiji", country="FJ"),
@@ -232,6 +243,7 @@ def generated_summits(count: int, seed: int = 20250823) -> list[Summit]:
             version=1 + rng.randrange(9),
             title=f"Generated summit {n} 회담, 会談; \\ test",
             updated_at=f"2025-{1 + n % 12:02d}-{1 + n % 28:02d}T{n % 24:02d}:00:00Z",
+            kind=KINDS[n % len(KINDS)],
         )
         try:
             resolve(candidate.schedule, zone)
@@ -242,7 +254,10 @@ def generated_summits(count: int, seed: int = 20250823) -> list[Summit]:
 
 
 def expected(summits: list[Summit]) -> dict[str, dict[str, Any]]:
-    """What every reader must report per UID: UTC instants or dates, status, SEQUENCE."""
+    """What every reader must report per UID: UTC instants or dates, status, SEQUENCE.
+
+    A timed summit without an end ends its kind's default length (ical.DEFAULT_LENGTH) later.
+    """
     status = {
         Status.TENTATIVE: "TENTATIVE",
         Status.CONFIRMED: "CONFIRMED",
@@ -259,7 +274,9 @@ def expected(summits: list[Summit]) -> dict[str, dict[str, Any]]:
         if isinstance(when, Timed):
             start_utc, end_utc = utc_bounds(item.schedule, zone)
             assert start_utc is not None
-            start, end = _z(start_utc), _z(end_utc) if end_utc is not None else None
+            if end_utc is None:  # an instant: shown for its kind's default length
+                end_utc = start_utc + DEFAULT_LENGTH[item.kind]
+            start, end = _z(start_utc), _z(end_utc)
         elif isinstance(when, AllDay):
             start, end = when.first.isoformat(), when.end_exclusive.isoformat()
         else:
@@ -280,3 +297,10 @@ def _z(instant: datetime) -> str:
 def render(summits: list[Summit]) -> bytes:
     """The feed of these summits, from a fresh renderer."""
     return FeedRenderer(OPTIONS).feed(summits, last_modified="2025-07-01T09:30:00Z")
+
+
+def repeated_runs(text: str, words: int = 6) -> list[str]:
+    """Runs of `words` words that a text says more than once (a cut "…" counts as a space)."""
+    tokens = text.replace("…", " ").split()
+    runs = Counter(" ".join(tokens[i : i + words]) for i in range(len(tokens) - words + 1))
+    return [run for run, count in runs.items() if count > 1]
