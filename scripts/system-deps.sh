@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium for the browser test, libical (GObject
-# introspection) as an independent iCalendar parser, PostgreSQL 15 for the store tests.
+# Debian packages the tests need: Chromium for the browser test, Noto Sans CJK so that it
+# renders Korean and Japanese names, libical (GObject introspection) as an independent
+# iCalendar parser, PostgreSQL 15 for the store tests.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
+compgen -G '/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc' >/dev/null || missing+=(fonts-noto-cjk)
 [ -e /usr/lib/x86_64-linux-gnu/girepository-1.0/ICalGLib-3.0.typelib ] \
   || [ -n "$(find /usr/lib -name 'ICalGLib-3.0.typelib' 2>/dev/null | head -1)" ] \
   || missing+=(gir1.2-ical-3.0)

@@ -6,6 +6,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from importlib.resources import files
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -28,11 +29,65 @@ MONTHS = "January February March April May June July August September October No
 DASH = " \u2013 "  # an en dash between the ends of a range
 
 
+TZDATA = files("tzdata").joinpath("zoneinfo")  # the IANA tables shipped with PyPI's tzdata
+REGIONS = {
+    "America": "Americas",
+    "Atlantic": "Atlantic Ocean",
+    "Indian": "Indian Ocean",
+    "Pacific": "Pacific Ocean",
+}
+
+
+@dataclass(frozen=True)
+class ZoneChoice:
+    """One entry of the time zone menu: the IANA name and the places it covers."""
+
+    name: str
+    label: str
+
+
 @cache
-def zone_choices() -> tuple[str, ...]:
-    """IANA zones of places, sorted, for the time zone select."""
-    names = zoneinfo.available_timezones()
-    return tuple(sorted(n for n in names if "/" in n and not n.startswith(("Etc/", "SystemV/"))))
+def zone_groups() -> tuple[tuple[str, tuple[ZoneChoice, ...]], ...]:
+    """Canonical zones of places (zone1970.tab: no legacy links), grouped by region."""
+    groups: dict[str, list[ZoneChoice]] = {}
+    for line in TZDATA.joinpath("zone1970.tab").read_text(encoding="utf-8").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        codes, _, name, *comment = line.split("\t")
+        region, place = name.split("/", 1)
+        label = place.replace("_", " ").replace("/", " / ") + " \u2014 "
+        label += ", ".join(country_name(code) for code in codes.split(","))
+        label += f": {comment[0]}" if comment else ""
+        groups.setdefault(REGIONS.get(region, region), []).append(ZoneChoice(name, label))
+    return tuple(
+        (region, tuple(sorted(choices, key=lambda c: c.label)))
+        for region, choices in sorted(groups.items())
+    )
+
+
+@cache
+def zone_choices() -> frozenset[str]:
+    """The names the time zone menu offers."""
+    return frozenset(c.name for _, choices in zone_groups() for c in choices)
+
+
+@cache
+def zone_links() -> dict[str, str]:
+    """Legacy and merged zone names (tzdata's links, such as US/Central) to their zone."""
+    text = TZDATA.joinpath("tzdata.zi").read_text(encoding="utf-8")
+    return {
+        fields[2]: fields[1]
+        for fields in (line.split() for line in text.splitlines())
+        if fields[:1] == ["L"]
+    }
+
+
+def chosen_zone(name: str) -> str | None:
+    """The menu's zone for a requested name ("UTC", a zone, or a link to one), else None."""
+    name = zone_links().get(name, name)
+    if name in ("UTC", "Etc/UTC"):
+        return "UTC"
+    return name if name in zone_choices() else None
 
 
 def country_name(code: str) -> str:
@@ -138,13 +193,11 @@ def index() -> str:
     """Upcoming summits by date, those with no date yet, and past ones; subscribe links."""
     st = state()
     query = parse_query(request.args)
-    zone = request.args.get("tz", "").strip() or None
+    asked = request.args.get("tz", "").strip() or None
+    zone = None if asked is None else chosen_zone(asked)
     zone_error = None
-    if zone is not None and zone != "UTC" and zone not in zone_choices():
-        zone_error, zone = (
-            f"{zone!r} is not a time zone this server knows; showing local times",
-            None,
-        )
+    if asked is not None and zone is None:
+        zone_error = f"{asked!r} is not a time zone this server knows; showing local times"
     now = st.clock()
     with st.live.lock:
         view = st.live.current()
@@ -163,7 +216,7 @@ def index() -> str:
         past=[r for r in reversed(rows) if not r.upcoming],
         countries=_countries(every),
         selected=set(query.countries),
-        zones=zone_choices(),
+        zones=zone_groups(),
         zone=zone,
         zone_error=zone_error,
         whole=feed_urls(_base_url(), Query(frozenset(), frozenset(), frozenset()), name),
@@ -174,6 +227,16 @@ def index() -> str:
     )
 
 
+def _utc_text(instant: str) -> str:
+    """A recorded_at instant as a reader writes it: "Mon 25 Aug 2025, 00:30 UTC"."""
+    return datetime.fromisoformat(instant).astimezone(UTC).strftime("%a %d %b %Y, %H:%M UTC")
+
+
+def _day_text(day: str) -> str:
+    """An ISO day as a reader writes it: "25 Aug 2025"."""
+    return date.fromisoformat(day).strftime("%d %b %Y")
+
+
 def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
     """A summit's history, newest first, each event told by the domain's own change summary."""
     entries: list[dict[str, Any]] = []
@@ -181,14 +244,18 @@ def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
     for record in records:
         summit = apply(summit, record)
         note = record.data.get("note")
+        source = record.data.get("source")
+        published = source.get("published_on") if source else None
         entries.append(
             {
                 "recorded_at": record.recorded_at,
+                "recorded_text": _utc_text(record.recorded_at),
                 "type": record.type,
                 "label": label(record.event()),
                 "summary": note if record.type == "SummitNoted" else summit.last_change.summary,
                 "note": None if record.type == "SummitNoted" else note,
-                "source": record.data.get("source"),
+                "source": source,
+                "published_text": _day_text(published) if published else None,
                 "version": record.version,
                 "position": record.position,
             }

@@ -23,6 +23,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+ABOUT = "Day one: talks in the chancellery.\nDay two: a dinner."
 
 
 @pytest.fixture
@@ -39,7 +40,10 @@ def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
         url = running.url
         for summit_id, data in (
             ("kr-jp-2030-tokyo", helpers.announce_data(schedule={"start": "2030-08-23T16:55"})),
-            ("fr-de-2030-paris", {**helpers.PARIS, "schedule": {"start": "2030-09-10"}}),
+            (
+                "fr-de-2030-paris",
+                {**helpers.PARIS, "schedule": {"start": "2030-09-10"}, "description": ABOUT},
+            ),
         ):
             request = urllib.request.Request(
                 f"{url}/api/summits/{summit_id}/events",
@@ -73,6 +77,8 @@ def test_the_page_in_a_real_browser(server: str) -> None:
             page.goto(server + "/")
             assert page.locator("h1").inner_text() == "Diplomatic summits"
             assert page.get_by_text("Korea-Japan summit").count() == 1
+            zones = page.locator("#tz optgroup")
+            assert zones.count() > 5 and page.locator('#tz option[value="US/Central"]').count() == 0
 
             page.select_option("#country", "FR")
             page.get_by_role("button", name="Show").click()
@@ -97,7 +103,14 @@ def test_the_page_in_a_real_browser(server: str) -> None:
             page.wait_for_url("**/summits/fr-de-2030-paris")
             assert page.locator("#status").text_content() == "confirmed"
             assert page.locator(".timeline li").count() == 1
-            assert "SummitAnnounced" in page.locator(".timeline").inner_text()
+            history = page.locator(".timeline").inner_text()
+            assert "Announced" in history and "SummitAnnounced" not in history
+            assert page.locator(".facts dd.text").inner_text() == ABOUT  # line break kept
+            lines = page.locator(".facts dd.text").evaluate(
+                "e => Math.round(e.getBoundingClientRect().height"
+                " / parseFloat(getComputedStyle(e).lineHeight))"
+            )
+            assert lines == 2
             page.screenshot(path=str(ARTIFACTS / "web-summit.png"), full_page=True)
 
             ics = page.request.get(server + copied.removeprefix(server))

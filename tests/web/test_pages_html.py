@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -99,9 +100,9 @@ def test_a_summit_page_shows_status_and_history(seeded: Any, client: FlaskClient
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert 'id="status">postponed<' in page
-    assert page.index("SummitPostponed") < page.index("SummitAnnounced")  # newest first
+    assert page.index('data-type="SummitPostponed"') < page.index('data-type="SummitAnnounced"')
     assert "typhoon warning" in page and 'href="https://example.org/typhoon"' in page
-    assert re.search(r'<time datetime="2025-08-01T09:\d\d:00Z">', page)
+    assert re.search(r'<time datetime="2025-08-01T09:(\d\d):00Z">Fri 01 Aug 2025, 09:\1 UTC<', page)
     assert 'href="/summits/kr-jp-2025-tokyo.ics"' in page
 
 
@@ -119,3 +120,106 @@ def test_favicon_and_stylesheet(client: FlaskClient) -> None:
         with client.get(path) as response:
             assert response.status_code == 200 and response.mimetype == mimetype
             assert response.data
+
+
+def visible(page: str) -> str:
+    """The text of a page as a reader sees it: no tags, no attributes."""
+    return html.unescape(re.sub(r"<[^>]*>", " ", page))
+
+
+def test_history_names_events_in_words_and_dates_readably(seeded: Any, client: FlaskClient) -> None:
+    from events import EVENT_TYPES
+
+    seeded("kr-jp-2025-tokyo", "SummitConfirmed", {})
+    seeded(
+        "kr-jp-2025-tokyo",
+        "SummitCompleted",
+        {
+            "outcome": "Held at the residence.",
+            "source": {"url": "https://example.org/a", "published_on": "2025-08-25"},
+        },
+    )
+    page = client.get("/summits/kr-jp-2025-tokyo").get_data(as_text=True)
+    labels = re.findall(r'<strong class="event" data-type="(\w+)">([^<]+)</strong>', page)
+    assert labels == [
+        ("SummitCompleted", "Held"),
+        ("SummitConfirmed", "Confirmed"),
+        ("SummitAnnounced", "Announced"),
+    ]
+    text = visible(page)
+    assert not [t for t in EVENT_TYPES if t in text], "raw event type names on the page"
+    assert not re.search(r"\d{4}-\d\d-\d\dT", text), "raw ISO instants on the page"
+    assert '<time datetime="2025-08-25">25 Aug 2025</time>' in page
+    # a label that says everything is not repeated as a summary underneath it
+    timeline = page[page.index('<ol class="timeline">') :]
+    confirmed = re.findall(r"<li>(.*?)</li>", timeline, re.S)[1]
+    assert visible(confirmed).count("Confirmed") == 1
+
+
+def test_every_event_type_has_a_label_in_words() -> None:
+    """The core names each type for the page: capitalised words, never the raw class name."""
+    from calendar_core.meaning import meaning_of
+    from events.schema import MODELS
+
+    for event_type, model in MODELS.items():
+        label = meaning_of(model.model_construct()).label  # type: ignore[arg-type]
+        assert label and label[0].isupper() and label[1:] == label[1:].lower(), event_type
+        assert event_type not in label and "Summit" not in label
+
+
+def test_descriptions_keep_their_line_breaks_escaped(
+    post: Any, client: FlaskClient, helpers: Any
+) -> None:
+    description = "Day one: <b>talks</b>.\nDay two: a dinner.\n\nPress: none."
+    note = "First report.\nSecond report. " + "word " * 400
+    data = helpers.announce_data(description=description, note=note)
+    assert post("kr-jp-2025-tokyo", "SummitAnnounced", data).status_code == 201
+    page = client.get("/summits/kr-jp-2025-tokyo").get_data(as_text=True)
+    escaped = html.escape(description, quote=True)
+    assert f'<dd class="text">{escaped}</dd>' in page and "<b>" not in page
+    assert f'<div class="note text">Note: {html.escape(note, quote=True)}</div>' in page  # whole
+    with client.get("/static/style.css") as response:
+        css = response.get_data(as_text=True)
+    assert re.search(r"\.text \{[^}]*white-space: pre-line", css)
+
+
+def tzdata(name: str) -> str:
+    """A table of the tzdata package on PyPI."""
+    return files("tzdata").joinpath("zoneinfo", name).read_text(encoding="utf-8")
+
+
+def test_the_zone_menu_offers_canonical_zones_by_region(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    menu = page[page.index('<select name="tz"') : page.index("</select>", page.index('name="tz"'))]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', menu, re.S)
+    offered = {
+        value: region
+        for region, options in groups
+        for value in re.findall(r'<option value="([^"]+)"', options)
+    }
+    zones = {line.split()[1] for line in tzdata("tzdata.zi").splitlines() if line[:2] == "Z "}
+    links = {line.split()[2] for line in tzdata("tzdata.zi").splitlines() if line[:2] == "L "}
+    assert set(offered) <= zones and not set(offered) & links
+    places = {
+        line.split("\t")[2] for line in tzdata("zone1970.tab").splitlines() if line[:1] != "#"
+    }
+    assert set(offered) == places
+    for legacy in ("US/Central", "Asia/Calcutta", "Europe/Kiev", "Europe/Amsterdam"):
+        assert legacy in links and legacy not in menu
+    regions = {
+        region: {v.split("/")[0] for v, r in offered.items() if r == region} for region, _ in groups
+    }
+    assert all(len(prefixes) == 1 for prefixes in regions.values()), regions
+    assert len(groups) == len(regions)  # each region once
+    assert re.search(r'<option value="Europe/Kyiv" >Kyiv — Ukraine', menu)
+
+
+def test_a_legacy_zone_name_shows_its_zone(seeded: Any, client: FlaskClient) -> None:
+    page = client.get("/?tz=US/Central").get_data(as_text=True)
+    assert "not a time zone" not in page
+    assert '<option value="America/Chicago" selected>' in page
+    assert "02:55" in page and "(America/Chicago)" in page  # 07:55 UTC in Chicago in August
+    utc = client.get("/?tz=Etc/UTC").get_data(as_text=True)
+    assert '<option value="UTC" selected>' in utc and "07:55" in utc
+    bad = client.get("/?tz=Etc/GMT%2B5").get_data(as_text=True)
+    assert "&#39;Etc/GMT+5&#39; is not a time zone" in bad
