@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
 NODE_DEPS := tests/interop/node_modules/.installed
 # vdirsyncer and khal for the subscriber interop test, in a venv of their own (no clashes).
 SUBSCRIBERS_VENV := tests/interop/.subscribers-venv
@@ -12,11 +13,19 @@ PORT ?= 8000
 
 .PHONY: serve test lint check install system-deps clean
 
+# What `make serve` needs: the app and its runtime dependencies, no test tools.
+$(RUNTIME): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# What `make test` needs besides: the test, lint and PostgreSQL extras.
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev,postgres]"
-	touch $@
+	touch $@ $(RUNTIME)
 
 $(NODE_DEPS): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
@@ -33,7 +42,7 @@ install: $(INSTALLED)
 system-deps:
 	bash scripts/system-deps.sh
 
-serve: $(INSTALLED)
+serve: $(RUNTIME)
 	$(BIN)/diplocal serve --demo --host $(HOST) --port $(PORT)
 
 lint: $(INSTALLED)

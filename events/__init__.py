@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+from events.address import (
+    StoreAddress,
+    StoreError,
+    StoreMissing,
+    StoreUnreachable,
+    StoreUnreadable,
+    StoreURLError,
+    check_sqlite,
+)
 from events.clock import Clock, FixedClock, system_clock
 from events.record import Claimed, Draft, Recorded, canonical_json, format_stamp, parse_stamp
 from events.schema import EVENT_TYPES, Event, event_data, validate_event
@@ -34,6 +45,12 @@ __all__ = [
     "LogUnavailable",
     "NewEvent",
     "Recorded",
+    "StoreAddress",
+    "StoreError",
+    "StoreMissing",
+    "StoreURLError",
+    "StoreUnreachable",
+    "StoreUnreadable",
     "Token",
     "TokenError",
     "TokenStore",
@@ -49,23 +66,51 @@ __all__ = [
 ]
 
 
-def open_store(url: str, clock: Clock = system_clock) -> EventStore:
-    """Open the store a URL names: a SQLite path, `sqlite:///path`, `memory:` or `postgresql://`."""
-    if url == "memory:":
+def open_store(url: str, clock: Clock = system_clock, *, create: bool = True) -> EventStore:
+    """Open the store a URL names: a SQLite path, `sqlite:///path`, `memory:` or `postgresql://`.
+
+    With `create=False` a missing store (no file, or a database without the log) is refused
+    with StoreMissing instead of being created. Errors are StoreError (a LogError) with a
+    message naming the store: StoreURLError, StoreMissing, StoreUnreadable, StoreUnreachable.
+    """
+    address = StoreAddress.parse(url)
+    if address.kind == "memory":
         from events.memory import MemoryEventStore
 
         return MemoryEventStore(clock)
-    if url.startswith(("postgresql://", "postgres://")):
-        try:
-            from events.postgres import PostgresEventStore
-        except ImportError as error:  # psycopg is the optional `postgres` extra
-            raise LogError(
-                f"a PostgreSQL URL needs psycopg: pip install 'diplocal[postgres]' ({error})"
-            ) from error
-        return PostgresEventStore(url, clock)
+    if address.kind == "postgresql":
+        return _open_postgres(address, clock, create=create)
     from events.sqlite import SQLiteEventStore
 
-    path = url.removeprefix("sqlite://").removeprefix("/") if url.startswith("sqlite:///") else url
-    if url.startswith("sqlite:///"):
-        path = "/" + path if url.startswith("sqlite:////") else path
-    return SQLiteEventStore(path, clock)
+    check_sqlite(address.target, create=create)
+    try:
+        return SQLiteEventStore(address.target, clock)
+    except (sqlite3.DatabaseError, OSError) as error:
+        raise StoreUnreadable(f"cannot open the SQLite store {address.target}: {error}") from None
+
+
+def _open_postgres(address: StoreAddress, clock: Clock, *, create: bool) -> EventStore:
+    """A PostgresEventStore; connection failures and (unless `create`) a missing log refused."""
+    try:
+        import psycopg
+
+        from events.postgres import PostgresEventStore
+    except ImportError as error:  # psycopg is the optional `postgres` extra
+        raise LogError(
+            f"a PostgreSQL URL needs psycopg: pip install 'diplocal[postgres]' ({error})"
+        ) from error
+    shown = address.shown()
+
+    def unreachable(error: Exception) -> StoreUnreachable:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return StoreUnreachable(f"cannot open the PostgreSQL store {shown}: {reason}")
+
+    try:
+        if not create:
+            with psycopg.connect(address.target, connect_timeout=10) as conn:
+                row = conn.execute("SELECT to_regclass('events') IS NOT NULL").fetchone()
+            if row is None or not row[0]:
+                raise StoreMissing(f"the PostgreSQL database {shown} holds no diplocal log")
+        return PostgresEventStore(address.target, clock)
+    except psycopg.Error as error:
+        raise unreachable(error) from None

@@ -21,7 +21,7 @@ def create_app(
 ) -> Flask:
     """Build the app: settings from defaults, DIPLOCAL_* variables, then `config`."""
     from calendar_core.ical import FeedOptions, FeedRenderer
-    from web import api, feeds, openapi, pages, problems
+    from web import api, caching, feeds, openapi, pages, problems
     from web import config as settings_module
     from web.cache import ResponseCache
     from web.context import State
@@ -66,6 +66,7 @@ def create_app(
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
     problems.register(app)
+    caching.register(app)
 
     @app.after_request
     def _worker_header(response: Response) -> Response:

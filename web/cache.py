@@ -13,11 +13,15 @@ from email.utils import format_datetime, parsedate_to_datetime
 from events import parse_stamp
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
+# The policy of a live feed (web/caching.py says why). It travels inside Rendered because the
+# feed's WSGI fast path answers without Flask's after_request; Flask's path overrides it for
+# views that never change.
+LIVE_FEED = "public, max-age=60, must-revalidate"
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """Response bytes with their strong ETag and Last-Modified, computed once."""
+    """Response bytes with their strong ETag, Last-Modified and Cache-Control, computed once."""
 
     body: bytes
     etag: str  # quoted
@@ -28,9 +32,13 @@ class Rendered:
 
     @classmethod
     def of(
-        cls, body: bytes, recorded_at: str | None, content_type: str = CALENDAR_TYPE
+        cls,
+        body: bytes,
+        recorded_at: str | None,
+        content_type: str = CALENDAR_TYPE,
+        cache_control: str = LIVE_FEED,
     ) -> Rendered:
-        """Hash the bytes and format the validators."""
+        """Hash the bytes and format the validators; a 304 repeats them and Cache-Control."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
         last_modified = modified = None
         if recorded_at is not None:
@@ -40,6 +48,7 @@ class Rendered:
         validators = [("ETag", etag)]
         if last_modified is not None:
             validators.append(("Last-Modified", last_modified))
+        validators.append(("Cache-Control", cache_control))  # RFC 9110 15.4.5: a 304 repeats it
         headers = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         return cls(
             body,

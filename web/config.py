@@ -8,9 +8,13 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "DB": None,  # None: the CLI's default SQLite file
-    "BASE_URL": None,  # None: pages use each request's host; feeds use FEED_BASE_URL
+    # The public URL (DIPLOCAL_BASE_URL), e.g. https://calendar.example.org behind a proxy.
+    # None: pages link with each request's host; the links inside feeds use FEED_BASE_URL.
+    "BASE_URL": None,
     # Feed bytes must not depend on the request (same position and query, same bytes in every
     # worker), so the links inside the feed need a fixed base when BASE_URL is not set.
+    # `diplocal serve` sets it to the address it serves (this machine's name for 0.0.0.0);
+    # this default only holds for `web:create_app()` under another server without BASE_URL.
     "FEED_BASE_URL": "http://127.0.0.1:8000",
     "UID_DOMAIN": "diplocal.example",
     "DEMO": False,

@@ -13,8 +13,6 @@ from calendar_core.projection import build
 from calendar_core.query import Query, calendar_json, select
 from web.cli import Context
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-
 
 def parse_instant(text: str) -> datetime:
     """An RFC 3339 date-time with Z or any offset, as an aware UTC datetime."""
@@ -71,7 +69,7 @@ def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -
         FeedOptions(
             name=str(settings["FEED_NAME"]),
             uid_domain=str(settings["UID_DOMAIN"]),
-            base_url=str(settings["BASE_URL"] or DEFAULT_BASE_URL),
+            base_url=str(settings["BASE_URL"] or settings["FEED_BASE_URL"]),
         )
     )
     body = renderer.feed(select(calendar, query), last_modified=calendar.last_recorded_at)

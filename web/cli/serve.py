@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
+from pathlib import Path
 from typing import Any
 
 import click
@@ -63,9 +66,72 @@ def _gunicorn(host: str, port: int, workers: int, access_log: bool) -> None:
     Server().run()
 
 
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost6", "ip6-localhost", "ip6-loopback"})
+
+
+def _url_host(host: str) -> str:
+    """A host as it goes into a URL (IPv6 literals in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
+def machine_name() -> str | None:
+    """This machine's name as others on the network may reach it (None if only `localhost`)."""
+    for name in (socket.getfqdn(), socket.gethostname()):
+        if name and name.split(".")[0].lower() not in _LOOPBACK_NAMES:
+            return name
+    return None
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse an address another server listens on, naming the port (exit 1).
+
+    granian's workers each bind with SO_REUSEPORT, so a second server on a busy port would
+    start anyway and the kernel would split the connections between the two. A plain bind
+    (SO_REUSEADDR only, so a port left in TIME_WAIT by a stopped server still counts as free)
+    fails while any socket listens there.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        raise click.BadParameter(
+            f"cannot listen on {host!r}: {error.strerror}", param_hint="--host"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            where = f"{_url_host(host)}:{port}"
+            if error.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} is already in use ({where}): another server listens there "
+                    "(a diplocal serve already running?). Stop it, or choose another --port."
+                ) from None
+            raise click.ClickException(
+                f"cannot listen on port {port} ({where}): {error.strerror or error}"
+            ) from None
+
+
+def _store_line(obj: Context) -> str:
+    """Which store is served: its URL (password masked; a SQLite path made absolute)."""
+    address = obj.address()
+    if address.kind == "sqlite":
+        return f"{Path(address.target).resolve()} (SQLite)"
+    return address.shown()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on (refused if in use).",
+)
 @click.option("--demo", is_flag=True, help="Load the bundled demo log if the store is empty.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option(
@@ -82,21 +148,43 @@ def _gunicorn(host: str, port: int, workers: int, access_log: bool) -> None:
 def serve(
     obj: Context, host: str, port: int, demo: bool, workers: int, server: str, access_log: bool
 ) -> None:
-    """Serve the calendar, its feeds and the API (several worker processes)."""
+    """Serve the calendar, its feeds and the API (several worker processes).
+
+    Links inside the feed use DIPLOCAL_BASE_URL when set (set it to the address subscribers
+    use, e.g. behind a proxy); otherwise the address served on (this machine's name for
+    0.0.0.0 or ::).
+    """
     from web.demo import load_demo
 
-    store = obj.store()
+    check_port_free(host, port)
+    store = obj.store(create=True)
     if demo:
         added = load_demo(store)
         click.echo(
             f"Loaded {added} demo events." if added else "The store is not empty: demo not loaded."
         )
+    head = store.head()
     store.close()
     obj._store = None
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = os.environ.get("DIPLOCAL_BASE_URL") or f"http://{shown}:{port}"
-    click.echo(f"Web page:  {base}/")
+    click.echo(f"Store:     {_store_line(obj)}, {0 if head is None else head.position} events")
+    configured = (os.environ.get("DIPLOCAL_BASE_URL") or "").rstrip("/")
+    if host in WILDCARDS:
+        local = f"http://{'[::1]' if host == '::' else '127.0.0.1'}:{port}"
+        name = machine_name()
+        network = f"http://{_url_host(name)}:{port}" if name else None
+    else:
+        local = f"http://{_url_host(host)}:{port}"
+        network = None
+    base = configured or network or local
+    click.echo(f"Open:      {local}/" + (f"  (from other machines: {network}/)" if network else ""))
+    if configured and configured != local:
+        click.echo(f"Public:    {configured}/ (DIPLOCAL_BASE_URL)")
     click.echo(f"Feed:      {base}/calendar.ics")
+    if host in WILDCARDS and not configured:
+        click.echo(
+            f"           (links in the feed use {base}; set DIPLOCAL_BASE_URL to the address\n"
+            "           subscribers reach, e.g. https://calendar.example.org)"
+        )
     click.echo(
         "Subscribe: Apple Calendar: File > New Calendar Subscription, paste the feed URL.\n"
         "           Google Calendar: Other calendars > From URL. Outlook.com: Add calendar >\n"
