@@ -446,7 +446,7 @@ def row_filtered(b: Bench) -> list[Row]:
     growth = after - before
     return [
         Row(f"{len(queries)} distinct filtered feeds (country, kind, status): worker RSS growth",
-            f"+{growth:.0f} MB ({before:.0f} -> {after:.0f} MB; {spent:.1f} s)",
+            f"{growth:+.0f} MB ({before:.0f} -> {after:.0f} MB; {spent:.1f} s)",
             f"warm worker {before:.0f} MB", None, Target("<=", 64, "MB"), measured=growth),
     ]  # fmt: skip
 
@@ -517,7 +517,7 @@ def row_cycles(b: Bench) -> list[Row]:
         Row("warm worker RSS (after its first feed)", f"{warm:.0f} MB", "-", None,
             Target("<=", 600, "MB"), measured=warm),
         Row(f"worker RSS over {cycles} write-and-read cycles (growth after cycle {settle})",
-            f"+{growth:.0f} MB ({rss[0]:.0f} -> {rss[-1]:.0f} MB, max {max(rss):.0f})",
+            f"{growth:+.0f} MB ({rss[0]:.0f} -> {rss[-1]:.0f} MB, max {max(rss):.0f})",
             f"warm {warm:.0f} MB", None, Target("<=", STEADY_MB, "MB"), measured=growth),
     ]  # fmt: skip
 
