@@ -547,7 +547,7 @@ def attempt(b: Bench, name: str) -> list[Row]:
         with deadline(b.args.timeout):
             rows = function(b)
     except RowTimeout:
-        rows = [Row(what, note=f"timeout (> {b.args.timeout:.0f} s)")]
+        rows = [Row(what, note=f"timeout (> {b.args.timeout:g} s)")]
     except Exception as error:  # a failing row must not end the run
         rows = [Row(what, note=f"error: {error}"[:300])]
     spent = time.perf_counter() - started
