@@ -55,13 +55,17 @@ class Outcome:
 
 
 def record_event(
-    log: EventStore, sent: Submission, *, expected_version: int | None = None
+    log: EventStore,
+    sent: Submission,
+    *,
+    expected_version: int | None = None,
+    must_exist: bool = False,
 ) -> Outcome:
     """Check, decide and append one event: the only way one event enters the log.
 
     A resent event_id answers with its first record (compared here, and only here), also when
     it races its own first send. Without `expected_version`, an append that lost a race to
-    another writer is decided again on the newer state.
+    another writer is decided again on the newer state. `must_exist` is HTTP's `If-Match: *`.
     """
     for _ in range(RETRIES):
         if sent.event_id is not None:
@@ -70,7 +74,7 @@ def record_event(
                 return _resent(sent, known)
         records = list(log.read(summit_id=sent.summit_id))
         version = len(records)
-        refusal = _precheck(sent, version, expected_version)
+        refusal = _precheck(sent, version, expected_version, must_exist)
         if refusal is not None:
             return refusal
         try:
@@ -116,18 +120,20 @@ def _resent(sent: Submission, known: Recorded) -> Outcome:
     )
 
 
-def _precheck(sent: Submission, version: int, expected: int | None) -> Outcome | None:
+def _precheck(
+    sent: Submission, version: int, expected: int | None, must_exist: bool
+) -> Outcome | None:
     """What is wrong before the data is read: an unknown summit, a stale version, a bad id."""
     if version == 0 and sent.type != "SummitAnnounced":
         return Outcome(
             refusal=Refusal.UNKNOWN_SUMMIT,
             message=f"no summit {sent.summit_id!r}: announce it first",
         )
+    if version == 0 and (must_exist or expected is not None):
+        return Outcome(
+            refusal=Refusal.STALE, message=f"{sent.summit_id} does not exist yet", version=0
+        )
     if expected is not None and expected != version:
-        if version == 0:
-            return Outcome(
-                refusal=Refusal.STALE, message=f"{sent.summit_id} does not exist yet", version=0
-            )
         return _stale(sent.summit_id, expected, version)
     if version == 0 and not is_summit_id(sent.summit_id):
         return _invalid((("summit_id", f"must match {SUMMIT_ID_PATTERN}"),))
