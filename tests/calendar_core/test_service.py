@@ -85,10 +85,21 @@ def test_expected_version_must_match_before_any_rule(store: EventStore) -> None:
     assert noted.version == 3
 
 
-def test_expecting_a_version_of_a_summit_that_does_not_exist(store: EventStore) -> None:
-    outcome = record_event(store, announce(), expected_version=3)
+@pytest.mark.parametrize(
+    ("expected", "must_exist"), [(3, False), (0, False), (None, True), (1, True)]
+)
+def test_expecting_a_summit_that_does_not_exist_is_stale(
+    store: EventStore, expected: int | None, must_exist: bool
+) -> None:
+    """If-Match (a version or `*`) on a summit that does not exist matches nothing."""
+    outcome = record_event(store, announce(), expected_version=expected, must_exist=must_exist)
     assert (outcome.refusal, outcome.version) == (Refusal.STALE, 0)
-    assert recorded(record_event(store, announce(), expected_version=0)).version == 1
+    assert outcome.message == f"{SID} does not exist yet"
+    assert store.head() is None
+    assert recorded(record_event(store, announce())).version == 1
+    # Once it exists, `must_exist` is met.
+    confirmed = record_event(store, sent("SummitConfirmed"), must_exist=True)
+    assert recorded(confirmed).version == 2
 
 
 class Interloper:
