@@ -50,7 +50,7 @@ def raw(url: str, *statements: str) -> None:
     """Run statements as the server's superuser, each in its own transaction."""
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 def test_open_store_takes_postgresql_urls(pg_url: str, clock: FixedClock) -> None:
@@ -128,7 +128,7 @@ def test_data_is_stored_as_the_exact_text_that_was_hashed(
 ) -> None:
     """The data column holds the canonical JSON itself (not jsonb): same bytes, same hashes."""
     with psycopg.connect(pg_url) as conn:
-        stored = dict(conn.execute("SELECT position, data FROM events").fetchall())
+        stored: dict[int, str] = dict(conn.execute("SELECT position, data FROM events").fetchall())
         assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
     for record in store.read():
         assert stored[record.position] == canonical_json(record.data).decode()

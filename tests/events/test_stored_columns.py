@@ -72,9 +72,9 @@ def _untriggered(db: str, *statements: str, parameters: tuple[Any, ...] = ()) ->
     if db.startswith("postgres"):
         with psycopg.connect(db, autocommit=True) as pg:
             for name in TRIGGERS:
-                pg.execute(f"DROP TRIGGER {name} ON events")  # type: ignore[arg-type]
+                pg.execute(f"DROP TRIGGER {name} ON events")
             for statement in statements:
-                pg.execute(statement.replace("?", "%s"), parameters)  # type: ignore[arg-type]
+                pg.execute(statement.replace("?", "%s"), parameters)
         return
     conn = sqlite3.connect(db)
     conn.execute("DROP TRIGGER events_no_update")
@@ -210,7 +210,7 @@ def _write_old_log(db: str, rows: list[tuple[Any, ...]]) -> None:
     if db.startswith("postgres"):
         with psycopg.connect(db, autocommit=True) as pg:
             for statement in OLD_POSTGRES_SCHEMA.split(";"):
-                pg.execute(statement)  # type: ignore[arg-type]
+                pg.execute(statement)
             with pg.cursor() as cursor:
                 cursor.executemany(_OLD_INSERT.replace("?", "%s"), rows)
                 cursor.execute(_OLD_TOKEN.replace("?", "%s"), token)
