@@ -97,7 +97,11 @@ def append_event(summit_id: str) -> Response:
     expected = _expected_version(if_match)
     sent = Submission(summit_id, submission.type, submission.data, submission.event_id, name)
     outcome = record_event(
-        st.store, sent, expected_version=expected, must_exist=if_match is not None
+        st.store,
+        sent,
+        expected_version=expected,
+        must_exist=if_match is not None,
+        state_of=st.live.summit,
     )
     if outcome.record is not None:
         return _recorded(outcome.record, 200 if outcome.replayed else 201)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from calendar_core.ical import FeedOptions, FeedRenderer
-from calendar_core.schedule import AllDay, ScheduleError, Timed, resolve, utc_bounds
 from calendar_core.summit import Change, Status, Summit
+from events.schedule import AllDay, ScheduleError, Timed, resolve, utc_bounds
 from events.schema import Location, Participant, Schedule, Source
 
 HERE = Path(__file__).resolve().parent
