@@ -423,7 +423,7 @@ def one_line(text: str, limit: int = SUMMARY_LIMIT) -> str:
     if len(line) <= limit:
         return line
     cut = line[: limit - 1].rsplit(" ", 1)[0] if " " in line[: limit - 1] else line[: limit - 1]
-    return cut.rstrip(",;:") + "…"
+    return cut.rstrip(",;: ") + "…"
 
 
 def _because(text: str, reason: str | None) -> str:

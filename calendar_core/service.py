@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -12,12 +12,15 @@ from pydantic import ValidationError
 from calendar_core.meaning import Refused, UnknownSummit, decide, evolve
 from calendar_core.projection import fold
 from calendar_core.summit import Summit
-from events.record import Draft, Recorded
+from events.record import Draft, Recorded, fingerprint
 from events.schedule import ScheduleError
 from events.schema import SUMMIT_ID_PATTERN, field_errors, is_summit_id
 from events.store import ConcurrencyError, EventIdTaken, EventStore, ImportRejected, NewEvent
 
 RETRIES = 8  # a writer that asked for no version loses no race it did not choose
+
+StateOf = Callable[[str], Summit | None]
+"""A summit's state at the log's head (None: never announced)."""
 
 
 class Refusal(StrEnum):
@@ -55,22 +58,30 @@ class Outcome:
 
 
 def record_event(
-    log: EventStore, sent: Submission, *, expected_version: int | None = None
+    log: EventStore,
+    sent: Submission,
+    *,
+    expected_version: int | None = None,
+    must_exist: bool = False,
+    state_of: StateOf | None = None,
 ) -> Outcome:
     """Check, decide and append one event: the only way one event enters the log.
 
     A resent event_id answers with its first record (compared here, and only here), also when
     it races its own first send. Without `expected_version`, an append that lost a race to
-    another writer is decided again on the newer state.
+    another writer is decided again on the newer state. `must_exist` is HTTP's `If-Match: *`.
+    `state_of` gives a summit's current state (a live projection's, so that an append costs the
+    same for a summit's 50,000th event as for its first); by default its stream is folded.
     """
+    current = state_of or (lambda summit_id: fold(log.read(summit_id=summit_id)))
     for _ in range(RETRIES):
         if sent.event_id is not None:
             known = log.find(sent.event_id)
             if known is not None:
                 return _resent(sent, known)
-        records = list(log.read(summit_id=sent.summit_id))
-        version = len(records)
-        refusal = _precheck(sent, version, expected_version)
+        summit = current(sent.summit_id)
+        version = 0 if summit is None else summit.version
+        refusal = _precheck(sent, version, expected_version, must_exist)
         if refusal is not None:
             return refusal
         try:
@@ -87,7 +98,7 @@ def record_event(
             )
             return _invalid(errors)
         try:
-            decide(fold(records), new.event, summit_id=sent.summit_id)
+            decide(summit, new.event, summit_id=sent.summit_id)
         except UnknownSummit as error:
             return Outcome(refusal=Refusal.UNKNOWN_SUMMIT, message=str(error))
         except ScheduleError as error:
@@ -116,18 +127,20 @@ def _resent(sent: Submission, known: Recorded) -> Outcome:
     )
 
 
-def _precheck(sent: Submission, version: int, expected: int | None) -> Outcome | None:
+def _precheck(
+    sent: Submission, version: int, expected: int | None, must_exist: bool
+) -> Outcome | None:
     """What is wrong before the data is read: an unknown summit, a stale version, a bad id."""
     if version == 0 and sent.type != "SummitAnnounced":
         return Outcome(
             refusal=Refusal.UNKNOWN_SUMMIT,
             message=f"no summit {sent.summit_id!r}: announce it first",
         )
+    if version == 0 and (must_exist or expected is not None):
+        return Outcome(
+            refusal=Refusal.STALE, message=f"{sent.summit_id} does not exist yet", version=0
+        )
     if expected is not None and expected != version:
-        if version == 0:
-            return Outcome(
-                refusal=Refusal.STALE, message=f"{sent.summit_id} does not exist yet", version=0
-            )
         return _stale(sent.summit_id, expected, version)
     if version == 0 and not is_summit_id(sent.summit_id):
         return _invalid((("summit_id", f"must match {SUMMIT_ID_PATTERN}"),))
@@ -160,13 +173,13 @@ class ImportCheck:
         head = log.head()
         self.head = 0 if head is None else head.position
         self._summits: dict[str, Summit | None] = {}
-        self._ids: dict[str, Draft] = {}  # the import's own events so far
+        self._ids: dict[str, bytes] = {}  # the import's own events so far, by fingerprint
         self.skipped = 0
 
     def check(self, line: int, new: NewEvent) -> Draft | None:
         """The draft to import, None for an event already in the log; ImportRejected if not."""
         draft = new.draft
-        known: Draft | Recorded | None = self._ids.get(draft.event_id)
+        known: bytes | Recorded | None = self._ids.get(draft.event_id)
         if known is None and self.head > 0:
             known = self._log.find(draft.event_id)
         if known is not None:
@@ -190,7 +203,7 @@ class ImportCheck:
         self._summits[summit_id] = evolve(
             summit, new.event, summit_id=summit_id, version=version, recorded_at=""
         )
-        self._ids[draft.event_id] = draft
+        self._ids[draft.event_id] = fingerprint(draft)
         return draft
 
     def drafts(self, lines: Iterable[tuple[int, NewEvent]]) -> Iterator[Draft]:

@@ -108,7 +108,7 @@ class MemoryTokenStore:
         self._tokens: dict[str, Token] = {}
 
     def add(self, token: Token) -> None:
-        """Keep a token; TokenError if its name or hash is taken."""
+        """Keep a token; TokenError if its name is taken."""
         if any(known.name == token.name for known in self._tokens.values()):
             raise TokenError(f"a token named {token.name!r} exists already")
         self._tokens[token.token_hash] = token

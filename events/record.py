@@ -115,15 +115,17 @@ class Draft:
     recorded_at: str | None = None  # imports only; otherwise the log's clock decides
     claimed: Claimed | None = None
 
-    def same_content(self, record: Recorded | Draft) -> bool:
-        """Whether a record (or an earlier draft) holds this very event: the one comparison
-        that makes a resent event_id a safe retry rather than a reuse."""
-        return (self.summit_id, self.type, self.schema_version, self.data) == (
-            record.summit_id,
-            record.type,
-            record.schema_version,
-            record.data,
-        )
+    def same_content(self, other: Recorded | Draft | bytes) -> bool:
+        """Whether a record, an earlier draft or its fingerprint holds this very event: the
+        one comparison that makes a resent event_id a safe retry rather than a reuse."""
+        theirs = other if isinstance(other, bytes) else fingerprint(other)
+        return fingerprint(self) == theirs
+
+
+def fingerprint(event: Recorded | Draft) -> bytes:
+    """A digest of what makes an event the same event: its summit, type, version and data."""
+    content = [event.summit_id, event.type, event.schema_version, event.data]
+    return hashlib.blake2b(fast_canonical_json(content), digest_size=16).digest()
 
 
 @dataclass(frozen=True)

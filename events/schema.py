@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from datetime import date
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import pycountry
 from pydantic import (
@@ -302,22 +302,9 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
 MODELS: dict[str, type[BaseModel]] = {
-    model.model_fields["type"].default: model
-    for model in (
-        SummitAnnounced,
-        SummitConfirmed,
-        ScheduleRefined,
-        SummitRescheduled,
-        ParticipantsChanged,
-        SummitPostponed,
-        SummitCancelled,
-        SummitCompleted,
-        DetailsAmended,
-        SummitNoted,
-        EntryRetracted,
-    )
+    model.model_fields["type"].default: model for model in get_args(get_args(Event)[0])
 }
-"""Each event type's model by its stored name."""
+"""Each event type's model by its stored name, read off the `Event` union."""
 EVENT_TYPES: tuple[str, ...] = tuple(MODELS)
 
 

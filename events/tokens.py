@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -87,11 +88,15 @@ class SQLTokenStore:
             return bool(conn.execute(self._delete, (name,)).rowcount)
 
 
+_BESIDE: weakref.WeakKeyDictionary[object, TokenStore] = weakref.WeakKeyDictionary()
+
+
 def tokens_of(log: object) -> TokenStore:
-    """The token store kept beside a log (in its database, or in memory beside a memory log)."""
+    """The token store kept beside a log: in its database, or in memory beside a memory log
+    (the same one for as long as that log lives)."""
     from events.memory import MemoryTokenStore
     from events.sql import SQLEventStore
 
     if isinstance(log, SQLEventStore):
         return SQLTokenStore(log)
-    return MemoryTokenStore()
+    return _BESIDE.setdefault(log, MemoryTokenStore())

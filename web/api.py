@@ -93,9 +93,16 @@ def append_event(summit_id: str) -> Response:
     name = writer(st.tokens, request.headers.get("Authorization"))
     body = _read_body(int(st.settings["MAX_BODY_BYTES"]))
     submission = _submission(body)
-    expected = _expected_version(request.headers.get("If-Match"))
+    if_match = request.headers.get("If-Match")
+    expected = _expected_version(if_match)
     sent = Submission(summit_id, submission.type, submission.data, submission.event_id, name)
-    outcome = record_event(st.store, sent, expected_version=expected)
+    outcome = record_event(
+        st.store,
+        sent,
+        expected_version=expected,
+        must_exist=if_match is not None,
+        state_of=st.live.summit,
+    )
     if outcome.record is not None:
         return _recorded(outcome.record, 200 if outcome.replayed else 201)
     assert outcome.refusal is not None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from calendar_core.point import Point, position_of
 from calendar_core.projection import Calendar, build
+from calendar_core.summit import Summit
 from events import EventStore
 
 
@@ -42,6 +43,11 @@ class LiveCalendar:
         if target > calendar.position:
             calendar.apply(self.store.read(after=calendar.position, until=target))
         return View(calendar, calendar.position, calendar.last_recorded_at)
+
+    def summit(self, summit_id: str) -> Summit | None:
+        """A summit's state at the log's head (retracted ones included)."""
+        with self.lock:
+            return self.current().calendar.summits.get(summit_id)
 
     def view(self, point: Point) -> View:
         """The calendar a point names (call with `lock` held); BeyondHead past the head."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 from collections.abc import Iterator
@@ -13,17 +12,14 @@ from typing import Any
 import pytest
 
 from calendar_core.demo import demo_lines
-from events import EventStore, FixedClock, NewEvent, open_store, parse_stamp
-from events.schema import Schedule, local_fields
+from calendar_core.point import Point, position_of
+from calendar_core.projection import build
+from calendar_core.query import summit_json
+from calendar_core.service import ImportCheck
+from events import Draft, EventIdTaken, EventStore, FixedClock, NewEvent, open_store, parse_stamp
+from events.schedule import Schedule, parse_local
 
 IMPORT_KEYS = {"summit_id", "type", "data", "event_id", "recorded_by", "recorded_at"}
-
-
-def _has(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _rows() -> list[dict[str, Any]]:
@@ -32,6 +28,7 @@ def _rows() -> list[dict[str, Any]]:
 
 def _new(row: dict[str, Any]) -> NewEvent:
     return NewEvent.of(
+        row["summit_id"],
         row["type"],
         row["data"],
         event_id=row["event_id"],
@@ -40,9 +37,15 @@ def _new(row: dict[str, Any]) -> NewEvent:
     )
 
 
-def _items() -> Iterator[tuple[str, NewEvent]]:
+def _drafts() -> Iterator[Draft]:
     for row in _rows():
-        yield row["summit_id"], _new(row)
+        yield _new(row).draft
+
+
+def _imported(store: EventStore) -> EventStore:
+    """The store with the demo log imported as the file says (no rule checks)."""
+    assert store.import_events(_drafts(), expected_head=0) == len(_rows())
+    return store
 
 
 def _clock_after_last() -> FixedClock:
@@ -105,18 +108,18 @@ def test_each_stream_starts_with_its_one_announcement() -> None:
 
 
 def test_imports_into_an_empty_memory_store() -> None:
-    store = open_store("memory:", _clock_after_last())
-    assert store.import_events(_items()) == len(_rows())
+    store = _imported(open_store("memory:", _clock_after_last()))
     assert store.verify().ok
-    # Importing the same file again is a no-op: every event_id is already there.
-    assert store.import_events(_items()) == 0
+    # The log refuses the same event_ids again, all or nothing.
+    with pytest.raises(EventIdTaken):
+        store.import_events(_drafts(), expected_head=len(_rows()))
+    assert store.head().position == len(_rows())  # type: ignore[union-attr]
 
 
-@pytest.mark.skipif(not _has("events.sqlite"), reason="SQLite store not written yet")
 def test_imports_into_a_real_sqlite_store(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "d.sqlite3"), _clock_after_last())
     try:
-        assert store.import_events(_items()) == len(_rows())
+        _imported(store)
         report = store.verify()
         assert report.ok
         assert report.checked == len(_rows())
@@ -124,50 +127,47 @@ def test_imports_into_a_real_sqlite_store(tmp_path: Path) -> None:
         store.close()
 
 
-@pytest.mark.skipif(not _has("calendar_core.service"), reason="calendar rules not written yet")
+def _checked_import(store: EventStore) -> tuple[int, int]:
+    check = ImportCheck(store)
+    lines = ((n, _new(row)) for n, row in enumerate(_rows(), start=1))
+    return store.import_events(check.drafts(lines), expected_head=check.head), check.skipped
+
+
 def test_passes_the_calendar_rules() -> None:
-    from calendar_core.service import check_import
-
-    store: EventStore = open_store("memory:", _clock_after_last())
-    numbered = ((n, sid, new) for n, (sid, new) in enumerate(_items(), start=1))
-    assert store.import_events(check_import(store, numbered)) == len(_rows())
-
-
-@pytest.mark.skipif(not _has("calendar_core.projection"), reason="projection not written yet")
-def test_calendar_shows_the_japan_visit_by_day_until_refined() -> None:
-    from calendar_core.projection import build
-    from calendar_core.query import summit_json
-
     store = open_store("memory:", _clock_after_last())
-    store.import_events(_items())
+    assert _checked_import(store) == (len(_rows()), 0)
+    # Importing the same file again is a no-op: every line is already in the log.
+    assert _checked_import(store) == (0, len(_rows()))
+    assert store.head().position == len(_rows())  # type: ignore[union-attr]
+
+
+def test_calendar_shows_the_japan_visit_by_day_until_refined() -> None:
+    store = _imported(open_store("memory:", _clock_after_last()))
     visit = _japan_visit_id()
     announced = next(
         row for row in _rows() if row["summit_id"] == visit and row["type"] == "SummitAnnounced"
     )
     cut = parse_stamp(announced["recorded_at"])
 
-    then = build(store.iter_log(until_recorded_at=cut)).summits[visit]
+    head = len(_rows())
+    then = build(store.read(until=position_of(store, Point(as_of=cut), head))).summits[visit]
     assert then.schedule.precision == "day"
     assert then.schedule == Schedule(**announced["data"]["schedule"])
     shown = summit_json(then)
     assert shown["schedule"] == announced["data"]["schedule"]
     assert shown["start_utc"] is None and shown["end_utc"] is None
 
-    now = build(store.iter_log()).summits[visit]
+    now = build(store.read()).summits[visit]
     assert now.status == "completed"
     # Whatever refined it later lies inside the announced days.
-    first_day = local_fields(then.schedule.start)[:3]
-    last_day = local_fields(then.schedule.end or then.schedule.start)[:3]
-    assert first_day <= local_fields(now.schedule.start)[:3] <= last_day
+    first_day = parse_local(then.schedule.start).wall[:3]
+    last_day = parse_local(then.schedule.end or then.schedule.start).wall[:3]
+    assert first_day <= parse_local(now.schedule.start).wall[:3] <= last_day
 
 
-@pytest.mark.skipif(not _has("calendar_core.projection"), reason="projection not written yet")
 def test_projection_holds_every_summit_of_the_file() -> None:
-    from calendar_core.projection import build
-
-    store = open_store("memory:", _clock_after_last())
-    store.import_events(_items())
-    calendar = build(store.iter_log())
+    store = _imported(open_store("memory:", _clock_after_last()))
+    calendar = build(store.read())
     assert set(calendar.summits) == {row["summit_id"] for row in _rows()}
     assert calendar.position == len(_rows())
     completed = {row["summit_id"] for row in _rows() if row["type"] == "SummitCompleted"}

@@ -35,19 +35,20 @@ SINGLE_ID = "kr-us-2025-08-washington"
 @pytest.fixture(scope="module")
 def demo() -> Calendar:
     store = MemoryEventStore(FixedClock(datetime(2026, 1, 1, tzinfo=UTC)))
-    items = []
+    drafts = []
     for line in demo_lines():
         raw = json.loads(line)
         new = NewEvent.of(
+            raw["summit_id"],
             raw["type"],
             raw["data"],
             event_id=raw["event_id"],
             recorded_by=raw["recorded_by"],
             recorded_at=raw["recorded_at"],
         )
-        items.append((raw["summit_id"], new))
-    store.import_events(items)
-    return build(store.iter_log())
+        drafts.append(new.draft)
+    store.import_events(drafts, expected_head=0)
+    return build(store.read())
 
 
 def _compare(name: str, body: bytes) -> None:

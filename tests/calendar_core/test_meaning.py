@@ -3,6 +3,7 @@ words), and every event type of the schema having its one home in calendar_core.
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,8 @@ from typing import Any
 
 import factories
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from calendar_core.meaning import (
@@ -21,6 +24,7 @@ from calendar_core.meaning import (
     evolve,
     label,
     meaning_of,
+    one_line,
     summary,
 )
 from calendar_core.projection import fold
@@ -429,3 +433,45 @@ def test_each_meaning_follows_the_contract_table(name: str) -> None:
     follows = meaning_of(minimal_event(MODELS[name])).follows
     open_statuses = {s.value for s in Status} - {"retracted"}
     assert ({s.value for s in follows} if follows is not None else open_statuses) == ALLOWED[name]
+
+
+# --- one_line ---------------------------------------------------------------------------------
+
+TEXT = st.text(
+    st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from([" ", " ", "\n", "\t", "\r", "\u2028", "\x85", ",", ";", ":"]),
+    ),
+    max_size=400,
+)
+
+
+@given(text=TEXT, limit=st.integers(1, 250))
+def test_one_line_fits_its_limit_on_one_line_and_never_cuts_a_word(text: str, limit: int) -> None:
+    line = " ".join(text.split())  # the text's words, one space apart
+    out = one_line(text, limit)
+    assert len(out) <= limit
+    assert out == " ".join(out.split())  # one line: no line breaks, tabs or runs of spaces
+    if len(line) <= limit:
+        assert out == line
+        return
+    assert out.endswith("…")
+    kept = out[:-1]
+    assert line.startswith(kept)
+    # What was cut starts at a word boundary (after punctuation the cut dropped), so the
+    # last word kept is whole, unless the first word alone is longer than the limit.
+    rest = line[len(kept) :]
+    first_word = line.split(" ", 1)[0]
+    if len(first_word) < limit:
+        assert re.match(r"[,;:]* ", rest), (kept, rest)
+    else:
+        assert kept == first_word[: limit - 1]
+
+
+def test_one_line_examples() -> None:
+    assert one_line("Line one.\nLine two.") == "Line one. Line two."
+    assert one_line("alpha beta gamma", 12) == "alpha beta…"
+    assert one_line("alpha beta, gamma", 13) == "alpha beta…"
+    assert one_line("alpha beta", 10) == "alpha beta"
+    assert one_line("x" * 30, 10) == "x" * 9 + "…"
+    assert len(one_line("word " * 100)) <= SUMMARY_LIMIT

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 
-from calendar_core.projection import Calendar, build
-from calendar_core.service import handle
-from calendar_core.summit import Status, Summit, evolve, fold
-from events import FixedClock, NewEvent
+from calendar_core.meaning import evolve
+from calendar_core.point import BeyondHead, Point, position_of
+from calendar_core.projection import Calendar, apply, build, fold
+from calendar_core.service import Submission, record_event
+from calendar_core.summit import Status, Summit
+from events import FixedClock
 from events.memory import MemoryEventStore
 from events.record import Recorded
+from events.store import read_stream
 
 SID = "kr-jp-2025"
 START = datetime(2025, 6, 1, tzinfo=UTC)
@@ -46,8 +49,9 @@ class Desk:
     def __call__(
         self, event_type: str, data: dict[str, Any] | None = None, sid: str = SID
     ) -> Summit:
-        handle(self.store, sid, NewEvent.of(event_type, data or {}))
-        summit = fold(self.store.stream(sid))
+        outcome = record_event(self.store, Submission(sid, event_type, data or {}))
+        assert outcome.refusal is None, outcome.message
+        summit = fold(read_stream(self.store, sid))
         assert summit is not None
         return summit
 
@@ -167,17 +171,39 @@ def test_participants_changes_keep_order(desk: Desk) -> None:
 
 def test_evolve_refuses_a_stream_that_does_not_start_with_an_announcement(desk: Desk) -> None:
     desk("SummitAnnounced", announced())
-    second = desk.store.stream(SID)
+    first = read_stream(desk.store, SID)
     desk("SummitConfirmed")
+    confirmed = read_stream(desk.store, SID)[1]
+    with pytest.raises(ValueError, match="SummitConfirmed at version 2 before announce"):
+        apply(None, confirmed)
     with pytest.raises(ValueError, match="before announce"):
-        evolve(None, desk.store.stream(SID)[1])
+        evolve(
+            None,
+            confirmed.event(),
+            summit_id=SID,
+            version=confirmed.version,
+            recorded_at=confirmed.recorded_at,
+        )
     assert fold([]) is None
-    assert fold(second) is not None
+    assert fold(first) is not None
+
+
+def test_apply_is_evolve_with_the_records_place(desk: Desk) -> None:
+    desk("SummitAnnounced", announced())
+    summit = desk("SummitConfirmed")
+    first, second = read_stream(desk.store, SID)
+    before = apply(None, first)
+    assert apply(before, second) == summit
+    assert summit == evolve(
+        before, second.event(), summit_id=SID, version=2, recorded_at=second.recorded_at
+    )
+    assert before.version == 1 and summit.updated_at == second.recorded_at
 
 
 def test_fold_of_replayed_records_equals_the_validated_events_state(desk: Desk) -> None:
     """Replay builds nested models without re-validating; they must equal validated ones."""
-    from events.schema import Location, Schedule
+    from events.schedule import Schedule
+    from events.schema import Location
 
     summit = desk("SummitAnnounced", announced())
     assert summit.schedule == Schedule(start="2025-08-23", end="2025-08-24")
@@ -194,7 +220,7 @@ def history(desk: Desk) -> list[Recorded]:
     desk("SummitNoted", {"note": "Agenda set"}, sid="g7-2025")
     desk("EntryRetracted", {"reason": "never planned"}, sid="g7-2025")
     desk("ScheduleRefined", {"schedule": {"start": "2025-08-23"}})
-    return list(desk.store.iter_log())
+    return list(desk.store.read())
 
 
 def test_build_holds_every_summit_including_retracted(desk: Desk) -> None:
@@ -204,7 +230,7 @@ def test_build_holds_every_summit_including_retracted(desk: Desk) -> None:
     assert calendar.last_recorded_at == records[-1].recorded_at
     assert set(calendar.summits) == {SID, "g7-2025"}
     assert calendar.summits["g7-2025"].status is Status.RETRACTED
-    assert calendar.summits[SID] == fold(desk.store.stream(SID))
+    assert calendar.summits[SID] == fold(read_stream(desk.store, SID))
 
 
 def test_apply_takes_only_records_after_its_position(desk: Desk) -> None:
@@ -237,11 +263,27 @@ def test_copy_is_independent(desk: Desk) -> None:
 
 def test_as_of_a_recorded_time_is_the_prefix_recorded_by_then(desk: Desk) -> None:
     records = history(desk)
+    head = len(records)
     # The clock ticks one hour per event: the third event was recorded at 02:00.
-    as_of = build(desk.store.iter_log(until_recorded_at=START + timedelta(hours=2, minutes=30)))
+    point = Point(as_of=START + timedelta(hours=2, minutes=30))
+    as_of = build(desk.store.read(until=position_of(desk.store, point, head)))
     assert as_of == build(records[:3])
     assert as_of.summits[SID].status is Status.CONFIRMED
-    assert build(desk.store.iter_log(until_position=0)) == Calendar()
+    before = Point(as_of=START - timedelta(microseconds=1))
+    assert build(desk.store.read(until=position_of(desk.store, before, head))) == Calendar()
+    assert build(desk.store.read(until=0)) == Calendar()
+    assert position_of(desk.store, Point(at_position=4), head) == 4
+    assert position_of(desk.store, Point(), head) == head
+    with pytest.raises(BeyondHead):
+        position_of(desk.store, Point(at_position=head + 1), head)
+
+
+def test_a_point_is_a_position_or_an_aware_instant_not_both() -> None:
+    assert Point().live and not Point(at_position=0).live
+    with pytest.raises(ValueError, match="not both"):
+        Point(at_position=1, as_of=START)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Point(as_of=datetime(2025, 6, 1))
 
 
 def test_upcast_records_are_read_through_the_upcaster() -> None:
@@ -257,11 +299,12 @@ def test_upcast_records_are_read_through_the_upcaster() -> None:
     try:
         desk = Desk()
         desk("SummitAnnounced", announced())
-        stored = desk.store.stream(SID)[0]
+        stored = read_stream(desk.store, SID)[0]
         data = dict(stored.data)
         data["name"] = data.pop("title")
         old = replace(stored, schema_version=0, data=data)
-        summit = evolve(None, old)
+        summit = apply(None, old)
         assert summit.title == "Korea-Japan summit"
+        assert summit == apply(None, stored)
     finally:
         del UPCASTERS[("SummitAnnounced", 0)]

@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from calendar_core.projection import Calendar, build
-from calendar_core.query import Query, calendar_json, select, summit_json
-from calendar_core.service import handle
-from events import FixedClock, NewEvent
+from calendar_core.query import STATUSES, Query, calendar_json, select, summit_json
+from calendar_core.service import Submission, record_event
+from events import FixedClock
 from events.memory import MemoryEventStore
+from events.schema import KINDS
 
 TOKYO = {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"}
 BERLIN = {"city": "Berlin", "country": "DE", "timezone": "Europe/Berlin"}
@@ -35,6 +38,11 @@ def announced(title: str, location: dict[str, str], start: str, **extra: Any) ->
     return data
 
 
+def record(store: MemoryEventStore, sid: str, event_type: str, data: dict[str, Any]) -> None:
+    outcome = record_event(store, Submission(sid, event_type, data))
+    assert outcome.refusal is None, outcome.message
+
+
 def calendar() -> Calendar:
     store = MemoryEventStore(FixedClock(datetime(2025, 6, 1, tzinfo=UTC), tick=timedelta(hours=1)))
     summits = {
@@ -50,10 +58,10 @@ def calendar() -> Calendar:
         "a-mistake": announced("Wrong entry", TOKYO, "2025-08-01"),
     }
     for sid, data in summits.items():
-        handle(store, sid, NewEvent.of("SummitAnnounced", data))
-    handle(store, "tokyo-summit", NewEvent.of("SummitConfirmed", {}))
-    handle(store, "a-mistake", NewEvent.of("EntryRetracted", {"reason": "no such meeting"}))
-    return build(store.iter_log())
+        record(store, sid, "SummitAnnounced", data)
+    record(store, "tokyo-summit", "SummitConfirmed", {})
+    record(store, "a-mistake", "EntryRetracted", {"reason": "no such meeting"})
+    return build(store.read())
 
 
 def ids(query: Query) -> list[str]:
@@ -67,8 +75,8 @@ def test_everything_but_retracted_by_real_start_time() -> None:
 def test_ties_are_broken_by_summit_id() -> None:
     store = MemoryEventStore(FixedClock(datetime(2025, 6, 1, tzinfo=UTC)))
     for sid in ("zz-summit", "aa-summit", "mm-summit"):
-        handle(store, sid, NewEvent.of("SummitAnnounced", announced(sid, TOKYO, "2025-09-01")))
-    assert [s.summit_id for s in select(build(store.iter_log()), Query())] == [
+        record(store, sid, "SummitAnnounced", announced(sid, TOKYO, "2025-09-01"))
+    assert [s.summit_id for s in select(build(store.read()), Query())] == [
         "aa-summit",
         "mm-summit",
         "zz-summit",
@@ -156,8 +164,8 @@ def test_end_utc_of_a_range() -> None:
     store = MemoryEventStore(FixedClock(datetime(2025, 6, 1, tzinfo=UTC)))
     data = announced("Talks", WASHINGTON, "2025-11-02T00:30")
     data["schedule"] = {"start": "2025-11-02T00:30", "end": "2025-11-02T01:30-05:00"}
-    handle(store, "dc-talks", NewEvent.of("SummitAnnounced", data))
-    out = summit_json(build(store.iter_log()).summits["dc-talks"])
+    record(store, "dc-talks", "SummitAnnounced", data)
+    out = summit_json(build(store.read()).summits["dc-talks"])
     # 00:30 EDT (-04:00) is 04:30Z; the second 01:30, at -05:00, is 06:30Z.
     assert (out["start_utc"], out["end_utc"]) == ("2025-11-02T04:30:00Z", "2025-11-02T06:30:00Z")
     assert out["schedule"] == data["schedule"]
@@ -169,3 +177,33 @@ def test_calendar_json_is_position_and_selected_summits() -> None:
     assert out["position"] == cal.position == 7
     assert [s["summit_id"] for s in out["summits"]] == ["tokyo-summit"]
     assert calendar_json(Calendar(), Query()) == {"position": 0, "summits": []}
+
+
+@given(
+    countries=st.lists(st.sampled_from(["KR", "JP", "US", "DE", "FR"]), max_size=4),
+    kinds=st.lists(st.sampled_from(KINDS), max_size=3),
+    statuses=st.lists(st.sampled_from(STATUSES), max_size=3),
+)
+def test_a_query_knows_its_canonical_key_and_url_form(
+    countries: list[str], kinds: list[str], statuses: list[str]
+) -> None:
+    from werkzeug.datastructures import MultiDict
+
+    query = Query(frozenset(countries), frozenset(kinds), frozenset(statuses))
+    # Written in any order, with repeats, commas and lower case: the same key and URL form.
+    written = Query.parse(
+        {
+            "country": [",".join(c.lower() for c in reversed(countries))],
+            "kind": kinds + kinds,
+            "status": list(reversed(statuses)),
+        }
+    )
+    assert written == query and written.key() == query.key() and written.params() == query.params()
+    params = query.params()
+    assert Query.parse(MultiDict(params)) == query
+    names = [name for name, _ in params]
+    assert names == sorted(names, key=["country", "kind", "status"].index)
+    for name in set(names):
+        values = [value for key, value in params if key == name]
+        assert values == sorted(set(values))
+    hash(query.key())

@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
 
-from calendar_core.schedule import (
+from events.schedule import (
     AllDay,
+    Schedule,
     ScheduleError,
     Timed,
     Undated,
     is_refinement,
+    parse_local,
     resolve,
+    sort_instant,
     utc_bounds,
     window,
 )
-from events.schema import Schedule
 
 
 def at_offset(wall: str, hours: float) -> datetime:
@@ -124,8 +127,11 @@ def test_an_ambiguous_time_needs_an_offset_that_picks_a_side(
     assert early == at_offset(wall, first)
     assert late == at_offset(wall, second)
     assert early is not None and late is not None and early < late
-    with pytest.raises(ScheduleError, match="neither reading"):
+    with pytest.raises(ScheduleError) as caught:
         resolve(Schedule(start=wall + "+03:00"), zone)
+    assert str(caught.value) == (
+        f"{wall}+03:00 does not match {zone}, which is at {offset(first)} or {offset(second)} then"
+    )
 
 
 def test_the_ambiguity_message_offers_both_readings() -> None:
@@ -227,3 +233,26 @@ def s(start: str, end: str | None = None) -> Schedule:
 )
 def test_is_refinement(old: Schedule, new: Schedule, expected: bool) -> None:
     assert is_refinement(old, new) is expected
+
+
+@pytest.mark.parametrize("start", ["1900", "1900-01-01", "2200-12", "2200-12-31T23:59"])
+def test_the_supported_years_reach_1900_and_2200(start: str) -> None:
+    assert Schedule(start=start).start == start
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tokyo"):
+        sort_instant(Schedule(start=start), zone)  # computable in any zone
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "1899-12-31T23:59", "2201", "9999-12-31"])
+def test_years_outside_1900_to_2200_are_refused(start: str) -> None:
+    with pytest.raises(ValueError, match="outside the supported 1900-2200"):
+        parse_local(start)
+    with pytest.raises(ValidationError, match="outside the supported 1900-2200"):
+        Schedule(start=start)
+
+
+def test_parse_local_reads_precision_wall_and_offset() -> None:
+    local = parse_local("2025-11-02T01:30-05:00")
+    assert (local.precision, local.wall, local.offset) == ("minute", (2025, 11, 2, 1, 30), "-05:00")
+    assert parse_local("2025-08").wall == (2025, 8, 1, 0, 0)
+    assert Schedule(start="2025-08-23T16:55").precision == "minute"
+    assert Schedule(start="2025-08-23", end="2025-08-24").describe() == "2025-08-23 to 2025-08-24"

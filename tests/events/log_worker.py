@@ -6,11 +6,19 @@ The test puts this folder on sys.path, which spawned children inherit, so they c
 
 from __future__ import annotations
 
-import uuid
 from multiprocessing.connection import Connection
 from typing import Any
 
-from events import ConcurrencyError, EventStore, NewEvent, open_store, system_clock
+from events import (
+    ConcurrencyError,
+    Draft,
+    EventIdTaken,
+    EventStore,
+    NewEvent,
+    open_store,
+    system_clock,
+)
+from events.store import read_stream
 
 ANNOUNCE: dict[str, Any] = {
     "title": "Worker summit",
@@ -22,8 +30,14 @@ ANNOUNCE: dict[str, Any] = {
 }
 
 
-def _note(text: str) -> NewEvent:
-    return NewEvent.of("SummitNoted", {"note": text}, event_id=str(uuid.uuid4()))
+def announcement(summit_id: str, event_id: str | None = None) -> Draft:
+    """A valid SummitAnnounced draft."""
+    return NewEvent.of(summit_id, "SummitAnnounced", ANNOUNCE, event_id=event_id).draft
+
+
+def note(summit_id: str, text: str, event_id: str | None = None) -> Draft:
+    """A valid SummitNoted draft (a fresh random event_id unless given)."""
+    return NewEvent.of(summit_id, "SummitNoted", {"note": text}, event_id=event_id).draft
 
 
 def write(mode: str, db: str, writer: int, count: int, start: Any, results: Any) -> None:
@@ -41,39 +55,56 @@ def shared(store: EventStore, writer: int, count: int) -> dict[str, list[str]]:
     """Append notes to one summit everyone writes to, with expected_version, retrying."""
     ok: list[str] = []
     conflicted: list[str] = []
-    version = len(store.stream("shared-summit"))
+    version = len(read_stream(store, "shared-summit"))
     while len(ok) < count:
-        event = _note(f"writer {writer} event {len(ok)}")
+        draft = note("shared-summit", f"writer {writer} event {len(ok)}")
         try:
-            version = store.append("shared-summit", [event], expected_version=version)[0].version
+            version = store.append([draft], expected_version=version)[0].version
         except ConcurrencyError as error:
-            conflicted.append(event.event_id)
+            conflicted.append(draft.event_id)
             version = error.actual
         else:
-            ok.append(event.event_id)
+            ok.append(draft.event_id)
     return {"ok": ok, "conflicted": conflicted}
 
 
 def own(store: EventStore, writer: int, count: int) -> dict[str, list[str]]:
     """Announce a summit of one's own and append notes to it."""
     summit = f"own-{writer}"
-    first = NewEvent.of("SummitAnnounced", ANNOUNCE)
-    ok = [store.append(summit, [first], expected_version=0)[0].event_id]
+    ok = [store.append([announcement(summit)], expected_version=0)[0].event_id]
     for n in range(1, count):
-        ok.append(store.append(summit, [_note(f"own {writer} event {n}")])[0].event_id)
+        ok.append(store.append([note(summit, f"own {writer} event {n}")])[0].event_id)
     return {"ok": ok, "conflicted": []}
+
+
+def same_id(db: str, writer: int, event_id: str, start: Any, results: Any) -> None:
+    """Append a note with an event_id every writer uses, once all are ready; put on `results`
+    (writer, "recorded", position) or (writer, "taken", None)."""
+    store = open_store(db, system_clock)
+    try:
+        draft = note("shared-summit", f"sent by writer {writer}", event_id)
+        start.wait()
+        try:
+            record = store.append([draft])[0]
+        except EventIdTaken as error:
+            assert error.event_id == event_id
+            results.put((writer, "taken", None))
+        else:
+            results.put((writer, "recorded", record.position))
+    finally:
+        store.close()
 
 
 def crash(db: str, acks: Connection) -> None:
     """Append forever, sending each event_id down the pipe once append() has returned."""
     store = open_store(db, system_clock)
-    if not store.stream("crash-summit"):
-        store.append("crash-summit", [NewEvent.of("SummitAnnounced", ANNOUNCE, event_id="start")])
+    if store.find("start") is None:
+        store.append([announcement("crash-summit", event_id="start")])
     n = 0
     while True:
-        event = _note(f"crash note {n}")
-        store.append("crash-summit", [event])
-        acks.send(event.event_id)
+        draft = note("crash-summit", f"crash note {n}")
+        store.append([draft])
+        acks.send(draft.event_id)
         n += 1
 
 
@@ -82,7 +113,7 @@ def open_new(db: str, writer: int, start: Any, results: Any) -> None:
     start.wait()
     store = open_store(db, system_clock)
     try:
-        store.append(f"own-{writer}", [NewEvent.of("SummitAnnounced", ANNOUNCE)])
+        store.append([announcement(f"own-{writer}")])
         results.put(writer)
     finally:
         store.close()

@@ -17,7 +17,16 @@ from click.testing import CliRunner
 from factories import announce, confirm, note
 from psycopg import errors
 
-from events import FixedClock, LogError, NewEvent, canonical_json, open_store
+from events import (
+    FixedClock,
+    LogError,
+    LogUnavailable,
+    NewEvent,
+    Token,
+    canonical_json,
+    open_store,
+    tokens_of,
+)
 from events.postgres import TRIGGERS, PostgresEventStore
 from web.cli import main
 
@@ -28,11 +37,11 @@ HERE = Path(__file__).resolve().parent
 def store(pg_url: str, clock: FixedClock) -> Iterator[PostgresEventStore]:
     """A PostgreSQL store on a new database, with five events over two summits."""
     opened = PostgresEventStore(pg_url, clock)
-    opened.append("summit-a", [announce(title="Seoul summit \u2013 \uc11c\uc6b8")])
-    opened.append("summit-b", [announce()])
-    opened.append("summit-a", [confirm()])
-    opened.append("summit-b", [note("Ça a été confirmé")])
-    opened.append("summit-a", [note("last")])
+    opened.append([announce("summit-a", title="Seoul summit \u2013 \uc11c\uc6b8").draft])
+    opened.append([announce("summit-b").draft])
+    opened.append([confirm("summit-a").draft])
+    opened.append([note("Ça a été confirmé", "summit-b").draft])
+    opened.append([note("last", "summit-a").draft])
     yield opened
     opened.close()
 
@@ -41,17 +50,17 @@ def raw(url: str, *statements: str) -> None:
     """Run statements as the server's superuser, each in its own transaction."""
     with psycopg.connect(url, autocommit=True) as conn:
         for statement in statements:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 def test_open_store_takes_postgresql_urls(pg_url: str, clock: FixedClock) -> None:
     """Both URL schemes open the PostgreSQL store; a second store sees the first one's events."""
     first = open_store(pg_url, clock)
     assert isinstance(first, PostgresEventStore)
-    written = first.append("summit-a", [announce()])
+    written = first.append([announce("summit-a").draft])
     second = open_store(pg_url.replace("postgresql://", "postgres://", 1), clock)
     assert isinstance(second, PostgresEventStore)
-    assert list(second.iter_log()) == written
+    assert list(second.read()) == written
     first.close()
     second.close()
 
@@ -119,9 +128,9 @@ def test_data_is_stored_as_the_exact_text_that_was_hashed(
 ) -> None:
     """The data column holds the canonical JSON itself (not jsonb): same bytes, same hashes."""
     with psycopg.connect(pg_url) as conn:
-        stored = dict(conn.execute("SELECT position, data FROM events").fetchall())
+        stored: dict[int, str] = dict(conn.execute("SELECT position, data FROM events").fetchall())
         assert conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
-    for record in store.iter_log():
+    for record in store.read():
         assert stored[record.position] == canonical_json(record.data).decode()
         assert record.computed_hash() == record.hash
     assert "서울" in stored[1]
@@ -130,11 +139,11 @@ def test_data_is_stored_as_the_exact_text_that_was_hashed(
 def test_a_big_import_is_still_all_or_nothing(pg_url: str, clock: FixedClock) -> None:
     """An error after several chunks have been sent to the server leaves nothing behind."""
     opened = PostgresEventStore(pg_url, clock)
-    items = [(f"summit-{n}", announce()) for n in range(2500)]
+    drafts = [announce(f"summit-{n}").draft for n in range(2500)]
     with pytest.raises(LogError, match="already announced"):
-        opened.import_events([*items, ("summit-7", announce())])
+        opened.import_events([*drafts, announce("summit-7").draft], expected_head=0)
     assert opened.head() is None
-    assert opened.import_events(items) == 2500
+    assert opened.import_events(drafts, expected_head=0) == 2500
     assert opened.verify().checked == 2500
     opened.close()
 
@@ -180,8 +189,9 @@ def test_a_role_without_ddl_rights_uses_a_prepared_database(
     )
     app_url = pg_url.replace("//diplocal@", f"//{role}@", 1)
     app = PostgresEventStore(app_url, clock)
-    assert app.append("summit-b", [confirm()])[0].position == 6
-    app.add_token("desk", "a" * 64)
+    assert app.append([confirm("summit-b").draft])[0].position == 6
+    tokens_of(app).add(Token("desk", "a" * 64, True, "2025-06-01T00:00:00Z"))
+    assert tokens_of(app).find("a" * 64) is not None
     with pytest.raises(errors.InsufficientPrivilege):
         raw(app_url, "DELETE FROM events")
     with pytest.raises(errors.RaiseException, match="append-only"):
@@ -193,7 +203,7 @@ def test_a_role_without_ddl_rights_uses_a_prepared_database(
 
 
 def _append_in_child(store: PostgresEventStore, sessions: Connection) -> None:
-    store.append("summit-a", [note("from the child")])
+    store.append([note("from the child", "summit-a").draft])
     sessions.send(store._conn.info.backend_pid)
     store.close()
 
@@ -209,37 +219,42 @@ def test_a_forked_child_gets_its_own_connection(store: PostgresEventStore) -> No
     assert child.exitcode == 0
     assert receiver.recv() != parent_session
     assert store._conn.info.backend_pid == parent_session
-    assert store.append("summit-a", [note("from the parent")])[0].position == 7
-    assert [r.data.get("note") for r in store.read(5)] == ["from the child", "from the parent"]
+    assert store.append([note("from the parent", "summit-a").draft])[0].position == 7
+    notes = [r.data.get("note") for r in store.read(after=5)]
+    assert notes == ["from the child", "from the parent"]
 
 
 def test_a_lost_connection_is_replaced_on_the_next_call(
     store: PostgresEventStore, pg_url: str
 ) -> None:
-    """After the server ends the session, one call fails and the store then reconnects."""
+    """After the server ends the session, one call fails (LogUnavailable) and the store then
+    reconnects."""
     pid = store._conn.info.backend_pid
     raw(pg_url, f"SELECT pg_terminate_backend({pid})")
-    with pytest.raises(psycopg.OperationalError):
+    with pytest.raises(LogUnavailable):
         store.head()
     head = store.head()
     assert head is not None and head.position == 5
-    assert store.append("summit-a", [note("after")])[0].position == 6
+    assert store.append([note("after", "summit-a").draft])[0].position == 6
 
 
 def test_a_closed_store_stays_closed(pg_url: str, clock: FixedClock) -> None:
     """close() is final: the store does not quietly reconnect afterwards."""
     opened = PostgresEventStore(pg_url, clock)
     opened.close()
-    with pytest.raises(psycopg.OperationalError):
+    with pytest.raises(LogUnavailable):
         opened.head()
+    with pytest.raises(LogUnavailable):
+        opened.append([announce("summit-a").draft])
 
 
 def test_cli_import_export_verify_round_trip(tmp_path: Path, pg_url: str) -> None:
     """`diplocal --db postgresql://...` imports a log, exports it byte for byte and verifies."""
     source = tmp_path / "log.sqlite3"
     writer = open_store(str(source))
-    writer.append("summit-a", [announce(title="서울 \u2013 Séoul")])
-    writer.append("summit-a", [NewEvent.of("SummitNoted", {"note": "ü"}, recorded_by="desk")])
+    writer.append([announce("summit-a", title="서울 \u2013 Séoul").draft])
+    noted = NewEvent.of("summit-a", "SummitNoted", {"note": "ü"}, recorded_by="desk")
+    writer.append([noted.draft])
     writer.close()
     runner = CliRunner()
     exported = runner.invoke(main, ["--db", str(source), "export"])
@@ -255,6 +270,6 @@ def test_cli_import_export_verify_round_trip(tmp_path: Path, pg_url: str) -> Non
     last = json.loads(dump.read_bytes().splitlines()[-1])
     verified = runner.invoke(main, ["--db", pg_url, "verify", "--expect-head", f"2:{last['hash']}"])
     assert verified.exit_code == 0
-    assert verified.output == f"ok: 2 events, head 2 {last['hash']}\n"
+    assert verified.output == f"ok: 2 events, head 2:{last['hash']}\n"
     repeated = runner.invoke(main, ["--db", pg_url, "import", str(dump)])
     assert "imported 0 events (skipped 2" in repeated.output

@@ -35,8 +35,7 @@ def test_a_naive_time_is_refused() -> None:
 
 
 def test_stamps_of_one_second_share_its_text_and_keep_their_fractions() -> None:
-    """Stamps within one second (written from a cache of that second's text) differ only in
-    their fraction; a whole second has none."""
+    """Stamps within one second differ only in their fraction; a whole second has none."""
     second = datetime(2025, 8, 25, 13, 59, 59, tzinfo=UTC)
     stamps = [format_stamp(second + timedelta(microseconds=us)) for us in (0, 7, 999_999, 0)]
     assert stamps == [
@@ -46,3 +45,22 @@ def test_stamps_of_one_second_share_its_text_and_keep_their_fractions() -> None:
         "2025-08-25T13:59:59Z",
     ]
     assert format_stamp(second + timedelta(seconds=1)) == "2025-08-25T14:00:00Z"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-06-01T00:00:00",
+        "2025-06-01T00:00:00+00:00",
+        "2025-06-01T00:00:00.5Z",
+        "2025-06-01 00:00:00Z",
+        "2025-06-01T00:00:00z",
+        "2025-06-01T00:00:00Z\n",
+        "\u0662025-06-01T00:00:00Z",
+        "2025-06-01T00:00:60Z",
+        "2025-13-01T00:00:00Z",
+    ],
+)
+def test_only_the_exact_utc_form_is_read(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_stamp(text)

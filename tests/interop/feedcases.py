@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from calendar_core.ical import DEFAULT_LENGTH, FeedOptions, FeedRenderer
-from calendar_core.schedule import AllDay, ScheduleError, Timed, resolve, utc_bounds
 from calendar_core.summit import Change, Status, Summit
-from events.schema import KINDS, Location, Participant, Schedule, Source
+from events.schedule import AllDay, Schedule, ScheduleError, Timed, resolve, utc_bounds
+from events.schema import KINDS, Location, Participant, Source
 
 HERE = Path(__file__).resolve().parent
 OPTIONS = FeedOptions(

@@ -28,12 +28,14 @@ ABOUT = "Day one: talks in the chancellery.\nDay two: a dinner."
 
 @pytest.fixture
 def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
-    from events import open_store
+    from events import Token, open_store, tokens_of
     from web.auth import token_hash
 
     db = str(tmp_path / "browser.sqlite3")
     store = open_store(db)
-    store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    tokens_of(store).add(
+        Token("desk", token_hash(helpers.WRITE_TOKEN), True, "2025-08-01T09:00:00Z")
+    )
     store.close()
     gunicorn = [sys.executable, "-m", "gunicorn", "-w", "1", "web:create_app()"]
     with helpers.running(lambda port: [*gunicorn, "-b", f"127.0.0.1:{port}"], db) as running:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from calendar_core.service import handle
-from events import FixedClock, NewEvent, open_store
+from calendar_core.service import Submission, record_event
+from events import EventStore, FixedClock, open_store
 from web.cli import main
 
 ANNOUNCE: dict[str, Any] = {
@@ -28,19 +28,21 @@ def run(db: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--db", str(db), "replay", *args])
 
 
+def record(store: EventStore, event_type: str, data: dict[str, Any]) -> None:
+    """Record one event of kr-jp-2025 through the write path; it must be accepted."""
+    outcome = record_event(store, Submission("kr-jp-2025", event_type, data))
+    assert outcome.record is not None, outcome.message
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """Three events recorded at 06:00Z, 07:00Z and 08:00Z on 2025-08-13."""
     path = tmp_path / "log.sqlite3"
     clock = FixedClock(datetime(2025, 8, 13, 6, tzinfo=UTC), tick=timedelta(hours=1))
     store = open_store(str(path), clock)
-    handle(store, "kr-jp-2025", NewEvent.of("SummitAnnounced", ANNOUNCE))
-    handle(store, "kr-jp-2025", NewEvent.of("SummitConfirmed", {}))
-    handle(
-        store,
-        "kr-jp-2025",
-        NewEvent.of("ScheduleRefined", {"schedule": {"start": "2025-08-23T16:55"}}),
-    )
+    record(store, "SummitAnnounced", ANNOUNCE)
+    record(store, "SummitConfirmed", {})
+    record(store, "ScheduleRefined", {"schedule": {"start": "2025-08-23T16:55"}})
     store.close()
     return path
 
@@ -85,7 +87,6 @@ def test_both_options_or_a_bad_time_are_usage_errors(db: Path) -> None:
 
 
 def test_ics_format(db: Path) -> None:
-    pytest.importorskip("calendar_core.ical")
     result = run(db, "--at-position", "2", "--format", "ics")
     assert result.exit_code == 0, result.output
     text = result.output

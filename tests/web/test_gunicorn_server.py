@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from events import open_store
+from events import Token, open_store, tokens_of
 from web.auth import token_hash
 
 pytestmark = pytest.mark.slow
@@ -59,7 +59,9 @@ def served_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def server(request: pytest.FixtureRequest, served_db: str, helpers: Any) -> Iterator[str]:
     db = served_db
     store = open_store(db)
-    store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    tokens_of(store).add(
+        Token("desk", token_hash(helpers.WRITE_TOKEN), True, "2025-08-01T09:00:00Z")
+    )
     store.close()
     with helpers.running(lambda port: command(request.param, port), db) as running:
         yield running.url

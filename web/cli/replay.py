@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import click
 
 from calendar_core.point import BeyondHead, Point, position_of
-from calendar_core.projection import build
-from calendar_core.query import Query, calendar_json, select
+from calendar_core.projection import Calendar, build
+from calendar_core.query import Query, select, summit_json
 from web.cli import Context
 
 
@@ -58,8 +58,7 @@ def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -
     calendar = build(store.read(until=position))
     query = Query()
     if fmt == "json":
-        out = json.dumps(calendar_json(calendar, query), ensure_ascii=False, indent=2)
-        click.echo(out)
+        _write_json(calendar, query)
         return
     from calendar_core.ical import FeedOptions, FeedRenderer
     from web.config import from_os
@@ -75,6 +74,17 @@ def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -
     body = renderer.feed(select(calendar, query), last_modified=calendar.last_recorded_at)
     sys.stdout.buffer.write(body)
     sys.stdout.buffer.flush()
+
+
+def _write_json(calendar: Calendar, query: Query) -> None:
+    """`GET /api/summits`'s object, one summit per line, written as it goes."""
+    out = sys.stdout
+    out.write(f'{{"position": {calendar.position}, "summits": [')
+    for number, summit in enumerate(select(calendar, query)):
+        out.write(",\n" if number else "\n")
+        out.write(json.dumps(summit_json(summit), ensure_ascii=False))
+    out.write("\n]}\n")
+    out.flush()
 
 
 COMMANDS: list[click.Command] = [replay]
