@@ -1,4 +1,4 @@
-"""The request models of the API: they validate requests and generate the OpenAPI schemas."""
+"""The API's models: the request envelope that validates appends, and the shapes it answers."""
 
 from __future__ import annotations
 
@@ -6,11 +6,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from events.schema import EVENT_TYPES
+from calendar_core.query import STATUSES
+from events.schema import EVENT_TYPES, Kind, Location, Participant, Schedule, Source
 
 EventTypeName = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+StatusName = Literal[STATUSES]  # type: ignore[valid-type]
 
 EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
+Hash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Instant = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Position = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=1)]
 
 
 class EventSubmission(BaseModel):
@@ -39,7 +45,106 @@ class ProblemDetails(BaseModel):
 
     type: str
     title: str
-    status: int
+    status: Annotated[int, Field(ge=400, le=599)]
     detail: str
     instance: str
     errors: list[FieldError] | None = None
+
+
+class RecordedEvent(BaseModel):
+    """One event as the log holds it (CONTRACT section 2): the export and API form."""
+
+    position: Count
+    event_id: str
+    summit_id: str
+    version: Count
+    type: str = Field(description="The event type; older schema versions keep their own names.")
+    schema_version: Count
+    recorded_at: Instant
+    recorded_by: str | None
+    data: dict[str, Any] = Field(description="As the event type's schema said when recorded.")
+    prev_hash: Hash
+    hash: Hash
+
+
+class LastChange(BaseModel):
+    """The summit's latest event, told in one line."""
+
+    type: str
+    recorded_at: Instant
+    summary: str
+    source: Source | None
+
+
+class Summit(BaseModel):
+    """A summit as the calendar knows it (CONTRACT section 5)."""
+
+    summit_id: str
+    title: str
+    kind: Kind
+    status: StatusName
+    disputed: bool
+    schedule: Schedule = Field(description="As recorded, in the venue's local time.")
+    precision: Literal["year", "month", "day", "minute"]
+    date_to_be_set: bool = Field(description="Known only to the year or month: not in feeds.")
+    start_utc: Instant | None = Field(description="Minute precision only, else null.")
+    end_utc: Instant | None = Field(description="Minute precision with an end, else null.")
+    location: Location
+    participants: list[Participant]
+    description: str | None
+    sources: list[Source]
+    outcome: str | None
+    documents: list[str]
+    version: Count
+    sequence: Annotated[int, Field(ge=0)]
+    created_at: Instant
+    updated_at: Instant
+    last_change: LastChange
+
+
+class CalendarState(BaseModel):
+    """The calendar at a position of the log: its summits, filtered."""
+
+    position: Position
+    summits: list[Summit]
+
+
+class History(BaseModel):
+    """Every recorded event of one summit, in version order."""
+
+    summit_id: str
+    events: list[RecordedEvent]
+
+
+class EventsPage(BaseModel):
+    """One page of the log; follow `next_after` (null on the last page)."""
+
+    events: list[RecordedEvent]
+    after: Position
+    limit: Count
+    head: Position
+    next_after: Position | None
+
+
+class Head(BaseModel):
+    """The last record of the log."""
+
+    position: Count
+    hash: Hash
+
+
+class VerifyReport(BaseModel):
+    """The outcome of re-checking the hash chain."""
+
+    ok: bool
+    checked: Position
+    head: Head | None
+    first_bad_position: Count | None = None
+    problem: str | None = None
+
+
+class Health(BaseModel):
+    """Liveness: the store answers, at this head position."""
+
+    status: str
+    position: Position | None = None
