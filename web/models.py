@@ -110,10 +110,13 @@ class CalendarState(BaseModel):
 
 
 class History(BaseModel):
-    """Every recorded event of one summit, in version order."""
+    """A page of one summit's recorded events, in version order; follow `next_after`."""
 
     summit_id: str
     events: list[RecordedEvent]
+    after: Position
+    limit: Count
+    next_after: Position | None
 
 
 class EventsPage(BaseModel):

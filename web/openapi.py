@@ -251,6 +251,20 @@ POINT = [
         "Events 1..N of the log; 422 beyond its head. Not with as_of.",
     ),
 ]
+PAGING = [
+    _param(
+        "after",
+        "query",
+        {"type": "integer", "minimum": 0, "maximum": MAX_INT},
+        "A log position: the page starts after it (`next_after` of the page before).",
+    ),
+    _param(
+        "limit",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+        "Page size, capped at 1000.",
+    ),
+]
 
 
 def _listed(name: str, values: Iterable[str], text: str) -> dict[str, Any]:
@@ -489,27 +503,18 @@ def _paths() -> dict[str, Any]:
             [SUMMIT_ID, *POINT],
         ),
         "/api/summits/{summit_id}/history": _get(
-            "Every recorded event of one summit (retracted ones too).",
-            {"200": _json("History", "History.", _headers(*CACHED)), "404": unknown},
-            [SUMMIT_ID],
+            "One summit's recorded events (retracted ones too), a page at a time.",
+            {
+                "200": _json("History", "A page of its history.", _headers(*CACHED)),
+                "404": unknown,
+                "422": BAD_PARAMS,
+            },
+            [SUMMIT_ID, *PAGING],
         ),
         "/api/events": _get(
             "The log in position order, paged.",
             {"200": _json("EventsPage", "A page.", _headers(*CACHED)), "422": BAD_PARAMS},
-            [
-                _param(
-                    "after",
-                    "query",
-                    {"type": "integer", "minimum": 0, "maximum": MAX_INT},
-                    "Position.",
-                ),
-                _param(
-                    "limit",
-                    "query",
-                    {"type": "integer", "minimum": 1, "maximum": MAX_INT},
-                    "Page size, capped at 1000.",
-                ),
-            ],
+            PAGING,
         ),
         "/api/audit/verify": _get(
             "Re-check the hash chain.",
