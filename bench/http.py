@@ -72,10 +72,10 @@ def announce(n: int) -> dict[str, Any]:
 
 def seed(db: str, summits: int) -> None:
     store = open_store(db, FixedClock(datetime(2025, 6, 1, tzinfo=UTC), tick=timedelta(seconds=1)))
-    items = (
-        (f"summit-{n:05d}", NewEvent.of("SummitAnnounced", announce(n))) for n in range(summits)
+    drafts = (
+        NewEvent.of(f"summit-{n:05d}", "SummitAnnounced", announce(n)).draft for n in range(summits)
     )
-    store.import_events(items)
+    store.import_events(drafts, expected_head=0)
     store.close()
 
 

@@ -23,11 +23,10 @@ from pathlib import Path
 
 from log import RAW_INSERT, clock, encoded, payload, raw_connect, raw_rows
 
-from events import NewEvent
+from calendar_core.projection import build
+from events import Draft, NewEvent
 from events.chain import Tip
-from events.record import from_row
 from events.schema import validate_event
-from events.sql import COLUMNS
 from events.sqlite import SQLiteEventStore
 
 Case = Callable[[int], Callable[[], object]]  # set-up for N events -> the work to count
@@ -37,11 +36,15 @@ def _datas(count: int) -> list[dict[str, object]]:
     return [payload(n) for n in range(count)]
 
 
+def _drafts(count: int) -> list[Draft]:
+    return [
+        NewEvent.of(f"summit-{n}", "SummitAnnounced", d).draft for n, d in enumerate(_datas(count))
+    ]
+
+
 def _store(count: int) -> SQLiteEventStore:
     store = SQLiteEventStore(Path(tempfile.mkdtemp()) / "log.sqlite3", clock())
-    store.import_events(
-        (f"summit-{n}", NewEvent.of("SummitAnnounced", d)) for n, d in enumerate(_datas(count))
-    )
+    store.import_events(_drafts(count), expected_head=0)
     return store
 
 
@@ -52,19 +55,20 @@ def validate(count: int) -> Callable[[], object]:
 
 def new_event(count: int) -> Callable[[], object]:
     datas = _datas(count)
-    return lambda: [NewEvent.of("SummitAnnounced", data) for data in datas]
+    return lambda: [
+        NewEvent.of(f"summit-{n}", "SummitAnnounced", data) for n, data in enumerate(datas)
+    ]
 
 
 def seal(count: int) -> Callable[[], object]:
-    news = [NewEvent.of("SummitAnnounced", data) for data in _datas(count)]
-    tip, ticking = Tip(None), clock()
-    return lambda: [tip.seal(ticking, f"summit-{n}", 1, new) for n, new in enumerate(news)]
+    drafts, tip, now = _drafts(count), Tip(None), clock()()
+    return lambda: [tip.seal(draft, 1, now) for draft in drafts]
 
 
 def import_(count: int) -> Callable[[], object]:
-    news = [NewEvent.of("SummitAnnounced", data) for data in _datas(count)]
+    drafts = _drafts(count)
     store = SQLiteEventStore(Path(tempfile.mkdtemp()) / "log.sqlite3", clock())
-    return lambda: store.import_events((f"summit-{n}", new) for n, new in enumerate(news))
+    return lambda: store.import_events(drafts, expected_head=0)
 
 
 def raw_import(count: int) -> Callable[[], object]:
@@ -79,19 +83,24 @@ def raw_import(count: int) -> Callable[[], object]:
     return run
 
 
-def from_rows(count: int) -> Callable[[], object]:
-    rows = _store(count)._conn.execute(f"SELECT {COLUMNS} FROM events").fetchall()
-    return lambda: [from_row(row) for row in rows]
+def records(count: int) -> Callable[[], object]:
+    store = _store(count)
+    return lambda: list(store.read())
 
 
 def read(count: int) -> Callable[[], object]:
     store = _store(count)
-    return lambda: [record.event for record in store.iter_log()]
+    return lambda: [record.event() for record in store.read()]
+
+
+def replay(count: int) -> Callable[[], object]:
+    store = _store(count)
+    return lambda: build(store.read())
 
 
 def raw_read(count: int) -> Callable[[], object]:
     conn = sqlite3.connect(_store(count).path)
-    return lambda: [json.loads(row[9]) for row in conn.execute("SELECT * FROM events")]
+    return lambda: [json.loads(row[8]) for row in conn.execute("SELECT * FROM events")]
 
 
 CASES: dict[str, Case] = {
@@ -100,8 +109,9 @@ CASES: dict[str, Case] = {
     "seal": seal,
     "import": import_,
     "raw import": raw_import,
-    "from_row": from_rows,
+    "records": records,
     "read": read,
+    "replay": replay,
     "raw read": raw_read,
 }
 
@@ -139,8 +149,8 @@ def main() -> None:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
     print(f"{'case':<14}{'instructions/event':>20}")
     for case in args.cases or CASES:
-        work = counted(case, args.events, True) - counted(case, args.events, False)
-        print(f"{case:<14}{work // args.events:>20,}")
+        spent = counted(case, args.events, True) - counted(case, args.events, False)
+        print(f"{case:<14}{spent // args.events:>20,}")
 
 
 if __name__ == "__main__":

@@ -29,17 +29,17 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench")]
 from log import clock, payload  # noqa: E402  (bench/log.py)
 from support.pgserver import postgres_server  # noqa: E402
 
-from events import NewEvent  # noqa: E402
+from events import Draft, NewEvent  # noqa: E402
 from events.postgres import PostgresEventStore  # noqa: E402
 
 RAW_INSERT = (
     "INSERT INTO events (position, event_id, summit_id, version, type, schema_version,"
-    " recorded_at, recorded_at_us, recorded_by, data, prev_hash, hash)"
-    " VALUES (%s, %s, 'summit', %s, 'SummitAnnounced', 1, '2025-06-01T00:00:00Z', 0, NULL, %s,"
+    " recorded_at, recorded_by, data, prev_hash, hash)"
+    " VALUES (%s, %s, 'summit', %s, 'SummitAnnounced', 1, '2025-06-01T00:00:00Z', NULL, %s,"
     " '0', '0')"
 )
 RAW_COPY = "COPY events (position, event_id, summit_id, version, type, schema_version, recorded_at,"
-RAW_COPY += " recorded_at_us, recorded_by, data, prev_hash, hash) FROM STDIN"
+RAW_COPY += " recorded_by, data, prev_hash, hash) FROM STDIN"
 _names = itertools.count(1)
 
 
@@ -76,11 +76,11 @@ def bench_append(server: str, count: int) -> tuple[float, float]:
 
         raw_s = timed(raw)
     store = PostgresEventStore(fresh_database(server), clock())
-    built = [NewEvent.of("SummitAnnounced", payload(n)) for n in range(count)]
+    built = [NewEvent.of(f"summit-{n}", "SummitAnnounced", payload(n)).draft for n in range(count)]
 
     def ours() -> None:
-        for n, new in enumerate(built):
-            store.append(f"summit-{n}", [new])
+        for draft in built:
+            store.append([draft])
 
     ours_s = timed(ours)
     store.close()
@@ -88,35 +88,35 @@ def bench_append(server: str, count: int) -> tuple[float, float]:
 
 
 def bench_import_and_read(server: str, count: int) -> dict[str, tuple[float, float]]:
-    """import_events (validating) vs raw COPY; then iter_log + `.event` vs SELECT + json.loads."""
+    """NewEvent.of + import_events vs raw COPY; then read() + `.event()` vs SELECT + json.loads."""
     rows = raw_rows(count)
     with psycopg.connect(fresh_database(server), autocommit=True) as conn:
 
         def raw_import() -> None:
             with conn.transaction(), conn.cursor() as cursor, cursor.copy(RAW_COPY) as copy:
                 for n, event_id, version, data in rows:
-                    fixed = ("summit", version, "SummitAnnounced", 1, "2025-06-01T00:00:00Z", 0)
+                    fixed = ("summit", version, "SummitAnnounced", 1, "2025-06-01T00:00:00Z")
                     copy.write_row((n, event_id, *fixed, None, data, "0", "0"))
 
         raw_import_s = timed(raw_import)
 
         def raw_read() -> None:
             for row in conn.execute("SELECT * FROM events ORDER BY position"):
-                json.loads(row[9])
+                json.loads(row[8])  # data (the columns of RECORD_FIELDS)
 
         raw_read_s = timed(raw_read)
     datas = [payload(n) for n in range(count)]
     store = PostgresEventStore(fresh_database(server), clock())
 
-    def items() -> Iterator[tuple[str, NewEvent]]:
+    def drafts() -> Iterator[Draft]:
         for n, data in enumerate(datas):
-            yield f"summit-{n}", NewEvent.of("SummitAnnounced", data)
+            yield NewEvent.of(f"summit-{n}", "SummitAnnounced", data).draft
 
-    ours_import_s = timed(lambda: store.import_events(items()))
+    ours_import_s = timed(lambda: store.import_events(drafts(), expected_head=0))
 
     def ours_read() -> None:
-        for record in store.iter_log():
-            record.event  # noqa: B018 - parse and validate
+        for record in store.read():
+            record.event()  # parse and validate
 
     ours_read_s = timed(ours_read)
     store.close()

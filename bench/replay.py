@@ -3,11 +3,12 @@
 Run by hand: `.venv/bin/python bench/replay.py [--summits S] [--rounds R]`. One SQLite file (the
 store's own schema, WAL) holds S summits with 10 events each, interleaved as a desk would record
 them. "raw" is `SELECT` of the same columns in position order plus `json.loads` of each `data`;
-"replay" is `build(store.iter_entries())` (the columns a projection reads, each `data` decoded,
-folded summit by summit); "entries" is that read alone, without folding; "records" is the full
-`iter_log` read (hashes and all, each `data` decoded) for comparison;
-"as-of" is the same replay cut at the middle recorded time. Both sides read the same rows from the
-same file; best of R rounds, alternating, in CPU time of this process.
+"replay" is `build(store.read())` (every record, its `data` decoded, each event validated again by
+`record.event()` and folded summit by summit); "records" is the `read()` alone, without events or
+folding; "events" is the read plus `record.event()` for each record, without folding;
+"as-of" is the same replay cut at the middle recorded time (`position_of` over the hashed
+recorded_at, then `build(store.read(until=...))`). Both sides read the same rows from the same
+file; best of R rounds, alternating, in CPU time of this process.
 Ratio = replay events/s / raw events/s (target >= 0.5).
 """
 
@@ -24,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from calendar_core.point import Point, position_of
 from calendar_core.projection import build
-from events import FixedClock, NewEvent
-from events.record import parse_stamp
+from events import Draft, FixedClock, NewEvent
 from events.sqlite import SQLiteEventStore
 
 TARGET = 0.5
@@ -96,14 +97,15 @@ def story(n: int) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def items(summits: int) -> Iterator[tuple[str, NewEvent]]:
+def batches(summits: int) -> Iterator[list[Draft]]:
     """Stories interleaved in batches of 50 summits, as a desk would record them."""
     for batch in range(0, summits, 50):
         stories = {f"summit-{n:06d}": story(n) for n in range(batch, min(batch + 50, summits))}
-        for step in range(10):
-            for sid, events in stories.items():
-                event_type, data = events[step]
-                yield sid, NewEvent.of(event_type, data)
+        yield [
+            NewEvent.of(sid, *events[step]).draft
+            for step in range(10)
+            for sid, events in stories.items()
+        ]
 
 
 def timed(run: Callable[[], object]) -> float:
@@ -123,12 +125,12 @@ def main() -> None:
         path = Path(folder) / "log.sqlite3"
         clock = FixedClock(datetime(2025, 1, 1, tzinfo=UTC), tick=timedelta(seconds=3))
         store = SQLiteEventStore(path, clock)
-        count = store.import_events(items(args.summits))
+        count = 0  # one import per batch: an import stamps its events with one recorded_at
+        for batch in batches(args.summits):
+            count += store.import_events(batch, expected_head=count)
         head = store.head()
         assert head is not None and head.position == count
-        middle = store.at(count // 2)
-        assert middle is not None
-        cut = parse_stamp(middle.recorded_at)
+        cut = next(store.read(after=count // 2 - 1, limit=1)).instant
         conn = sqlite3.connect(path)
         columns = (
             "position, event_id, summit_id, version, type, schema_version,"
@@ -141,25 +143,26 @@ def main() -> None:
                 json.loads(row[8])
 
         def replay() -> None:
-            calendar = build(store.iter_entries())
+            calendar = build(store.read())
             assert calendar.position == count
 
-        def entries() -> None:
-            for _ in store.iter_entries():
+        def records() -> None:
+            for _ in store.read():
                 pass
 
-        def records() -> None:
-            for record in store.iter_log():
-                record.data  # noqa: B018 (decoded on first use)
+        def events() -> None:
+            for record in store.read():
+                record.event()
 
         def as_of() -> None:
-            calendar = build(store.iter_entries(until_recorded_at=cut))
-            assert calendar.position == count // 2
+            until = position_of(store, Point(as_of=cut), count)
+            calendar = build(store.read(until=until))
+            assert calendar.position == until == count // 2
 
         cases = {
             "raw": raw,
             "records": records,
-            "entries": entries,
+            "events": events,
             "replay": replay,
             "as-of": as_of,
         }
@@ -172,14 +175,14 @@ def main() -> None:
     per_second = {
         "raw": count / best["raw"],
         "records": count / best["records"],
-        "entries": count / best["entries"],
+        "events": count / best["events"],
         "replay": count / best["replay"],
         "as-of": (count // 2) / best["as-of"],
     }
     print(f"{count:,} events, {args.summits:,} summits, best of {args.rounds}")
     print(f"{'case':<8}{'events/s':>12}{'ratio':>8}{'target':>8}  verdict")
     print(f"{'raw':<8}{per_second['raw']:>12,.0f}{1.0:>8.2f}")
-    for name, what in (("records", "iter_log read only"), ("entries", "iter_entries read only")):
+    for name, what in (("records", "read() only"), ("events", "read() + record.event()")):
         ratio = per_second[name] / per_second["raw"]
         print(f"{name:<8}{per_second[name]:>12,.0f}{ratio:>8.2f}  ({what})")
     for name in ("replay", "as-of"):

@@ -16,7 +16,7 @@ from events.record import (
     format_stamp,
     parse_stamp,
 )
-from events.store import Head, LogError, VerifyReport
+from events.store import CorruptRecord, Head, LogError, VerifyReport
 
 
 class Tip:
@@ -102,17 +102,23 @@ class Verifier:
         """Check the records that follow the last one checked; the report so far."""
         if self.failure is not None:
             return self.failure
-        for record in records:
-            problem = self._problem(record)
-            if problem is not None:
-                bad = min(record.position, self.position + 1)  # a deleted row is bad where it was
-                self.failure = VerifyReport(False, self.checked, self.head, bad, problem)
-                return self.failure
-            self._versions[record.summit_id] = record.version
-            self._last = record.instant
-            self.head = Head(record.position, record.hash, record.recorded_at)
-            self.checked += 1
+        try:
+            for record in records:
+                problem = self._problem(record)
+                if problem is not None:
+                    return self._fail(record.position, problem)
+                self._versions[record.summit_id] = record.version
+                self._last = record.instant
+                self.head = Head(record.position, record.hash, record.recorded_at)
+                self.checked += 1
+        except CorruptRecord as error:
+            return self._fail(error.position, error.problem)
         return VerifyReport(True, self.checked, self.head)
+
+    def _fail(self, position: int, problem: str) -> VerifyReport:
+        bad = min(position, self.position + 1)  # a deleted row is bad where it was
+        self.failure = VerifyReport(False, self.checked, self.head, bad, problem)
+        return self.failure
 
     def _problem(self, record: Recorded) -> str | None:
         expected_prev = ZERO_HASH if self.head is None else self.head.hash

@@ -29,9 +29,11 @@ class MemoryEventStore:
         summit_id = drafts[0].summit_id
         if any(draft.summit_id != summit_id for draft in drafts):
             raise ValueError("one append is one summit's events")
+        seen: set[str] = set()
         for draft in drafts:
-            if draft.event_id in self._ids:
+            if draft.event_id in self._ids or draft.event_id in seen:
                 raise EventIdTaken(draft.event_id)
+            seen.add(draft.event_id)
         version = self._versions.get(summit_id, 0)
         if expected_version is not None and expected_version != version:
             raise ConcurrencyError(summit_id, expected_version, version)
@@ -108,9 +110,11 @@ class MemoryTokenStore:
         self._tokens: dict[str, Token] = {}
 
     def add(self, token: Token) -> None:
-        """Keep a token; TokenError if its name is taken."""
+        """Keep a token; TokenError if its name or hash is taken."""
         if any(known.name == token.name for known in self._tokens.values()):
             raise TokenError(f"a token named {token.name!r} exists already")
+        if token.token_hash in self._tokens:
+            raise TokenError("that token is stored already")
         self._tokens[token.token_hash] = token
 
     def find(self, token_hash: str) -> Token | None:

@@ -79,7 +79,10 @@ class PostgresEventStore(SQLEventStore):
 
     QUERIES: ClassVar[Queries] = Queries("%s")
     UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = (errors.UniqueViolation,)
-    UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (psycopg.OperationalError,)
+    UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (
+        psycopg.OperationalError,
+        errors.ReadOnlySqlTransaction,  # a read-only database or a standby
+    )
 
     _conn: psycopg.Connection[Any]
 

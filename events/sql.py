@@ -19,6 +19,7 @@ from events.clock import Clock
 from events.record import RECORD_FIELDS, Draft, Recorded
 from events.store import (
     ConcurrencyError,
+    CorruptRecord,
     EventIdTaken,
     Head,
     LogError,
@@ -64,7 +65,10 @@ class Queries:
 def _record(row: Sequence[Any]) -> Recorded:
     """A stored row (RECORD_FIELDS order, data as JSON text) as a record."""
     values = list(row)
-    values[_DATA] = orjson.loads(values[_DATA])
+    try:
+        values[_DATA] = orjson.loads(values[_DATA])
+    except orjson.JSONDecodeError as error:
+        raise CorruptRecord(values[0], f"its data is not JSON ({error})") from None
     return Recorded(*values)
 
 

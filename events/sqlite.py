@@ -82,6 +82,10 @@ class SQLiteEventStore(SQLEventStore):
         self._conn = conn
         _set_up(conn)
 
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+            self._conn.execute("ROLLBACK")
+
     def _begin_write(self) -> None:
         self._conn.execute("BEGIN IMMEDIATE")
 

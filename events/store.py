@@ -121,6 +121,14 @@ class ImportRejected(LogError):
         self.line, self.message = line, message
 
 
+class CorruptRecord(LogError):
+    """A stored row that cannot even be read as a record (its data is not JSON)."""
+
+    def __init__(self, position: int, problem: str) -> None:
+        super().__init__(f"position {position}: {problem}")
+        self.position, self.problem = position, problem
+
+
 class LogUnavailable(LogError):
     """The database cannot be reached or refuses to write (full disk, read-only, down)."""
 
