@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from calendar_core.query import STATUSES
-from events.schema import EVENT_TYPES, Kind, Location, Participant, Schedule, Source
+from events.schedule import Schedule
+from events.schema import EVENT_TYPES, Kind, Location, Participant, Source
 
 EventTypeName = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 StatusName = Literal[STATUSES]  # type: ignore[valid-type]
