@@ -28,8 +28,9 @@ from interop.feedcases import (
 
 from calendar_core import ical
 from calendar_core.ical import DEFAULT_LENGTH, FeedRenderer, end_not_announced, fold
-from calendar_core.summit import Status, summary
-from events.schema import KINDS
+from calendar_core.meaning import summary
+from calendar_core.summit import Status
+from events.schema import KINDS, validate_event
 
 
 @pytest.fixture(scope="module")
@@ -335,9 +336,12 @@ _LONG = (
 @pytest.mark.parametrize(
     ("data", "said"),
     [
-        ({"outcome": _LONG}, "Held"),
-        ({"outcome": "Joint statement\nsigned."}, "Held"),
-        ({"outcome": _LONG, "schedule": {"start": "2025-08-23"}}, "Held 2025-08-23"),
+        ({"outcome": _LONG}, "Held; outcome recorded"),
+        ({"outcome": "Joint statement\nsigned."}, "Held; outcome recorded"),
+        (
+            {"outcome": _LONG, "schedule": {"start": "2025-08-23"}},
+            "Held 2025-08-23; outcome recorded",
+        ),
         ({}, "Held"),
     ],
 )
@@ -345,7 +349,9 @@ def test_description_says_the_outcome_once(data: dict[str, Any], said: str) -> N
     """ "Held: Held at..." then "Outcome: Held at...": the change line keeps only its head."""
     base = interop_summits()[0]
     change = replace(
-        base.last_change, type="SummitCompleted", summary=summary("SummitCompleted", data)
+        base.last_change,
+        type="SummitCompleted",
+        summary=summary(validate_event("SummitCompleted", data)),
     )
     completed = replace(
         base, status=Status.COMPLETED, outcome=data.get("outcome"), last_change=change
@@ -363,7 +369,9 @@ def test_description_keeps_a_change_said_nowhere_else() -> None:
     base = interop_summits()[0]
     assert base.description is not None
     for line in (
-        summary("SummitNoted", {"note": "Both foreign ministries confirmed the date."}),
+        summary(
+            validate_event("SummitNoted", {"note": "Both foreign ministries confirmed the date."})
+        ),
         f"Noted: {base.description[:20]}",
     ):
         note = replace(base, last_change=replace(base.last_change, summary=line))
