@@ -27,7 +27,7 @@ def policy(client: FlaskClient, url: str, **kwargs: Any) -> tuple[int, str | Non
 
 def recorded(store: EventStore, position: int) -> str:
     """recorded_at of a position."""
-    record = store.at(position)
+    record = next(store.read(after=position - 1, limit=1), None)
     assert record is not None
     return record.recorded_at
 

@@ -35,8 +35,8 @@ def script(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 def line(summit_id: str) -> str:
     """One import line announcing a summit."""
-    event = announce()
-    return json.dumps({"summit_id": summit_id, "type": event.type, "data": event.data})
+    draft = announce(summit_id).draft
+    return json.dumps({"summit_id": summit_id, "type": draft.type, "data": draft.data})
 
 
 def closed_port() -> int:

@@ -30,12 +30,12 @@ def cjk(text: str) -> list[str]:
 @pytest.fixture
 def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
     """A gunicorn server over a fresh SQLite store holding one summit with CJK names."""
-    from events import open_store
+    from events import Token, open_store, tokens_of
     from web.auth import token_hash
 
     db = str(tmp_path / "cjk.sqlite3")
     store = open_store(db)
-    store.add_token("desk", token_hash(helpers.WRITE_TOKEN))
+    tokens_of(store).add(Token("desk", token_hash(helpers.WRITE_TOKEN), True, "2025-08-01T00:00Z"))
     store.close()
     participants = [
         {"name": KOREAN, "country": "KR", "role": "President"},

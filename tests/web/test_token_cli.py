@@ -39,7 +39,9 @@ def add(db: Path, name: str, *options: str) -> str:
 
 
 def listed(db: Path) -> list[tuple[str, str, str]]:
-    """`diplocal token list` as (name, rights, created_at) rows."""
+    """`diplocal token list` as (name, rights, created_at) rows; none while no store exists."""
+    if not db.exists():
+        return []
     result = diplocal(db, "token", "list")
     assert result.exit_code == 0, result.output
     rows = [tuple(line.split("\t")) for line in result.stdout.splitlines()]
@@ -163,6 +165,7 @@ def test_a_revoked_token_is_refused_at_once_by_a_running_app(
 def test_revoking_an_unknown_name_fails_and_a_name_can_be_reused_after(
     db: Path, serve: Callable[[], Flask], helpers: Any
 ) -> None:
+    assert diplocal(db, "init").exit_code == 0
     unknown = diplocal(db, "token", "revoke", "nobody")
     assert unknown.exit_code == 1
     assert "no token named 'nobody'" in unknown.stderr
