@@ -10,7 +10,7 @@ the only ways in. Adding an event type: docs/event-types.md.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Generic, TypeVar, assert_never
 
 from calendar_core.summit import ACTIVE, OFF, Change, Status, Summit, participant_key
@@ -50,10 +50,11 @@ class UnknownSummit(LookupError):
 
 @dataclass(frozen=True)
 class Effect:
-    """What an event did to a summit: the summit with its fields changed, its new status (if
-    the event sets one), and whether it moved in time or place (the feed's SEQUENCE grows)."""
+    """What an event does to a summit: the fields it sets, its new status (if it sets one),
+    and whether it moves the summit in time or place (the feed's SEQUENCE grows). `evolve`
+    applies it with the bookkeeping every event shares, in one `replace`."""
 
-    summit: Summit
+    changes: dict[str, Any] = field(default_factory=dict)
     status: Status | None = None
     moved: bool = False
 
@@ -70,8 +71,8 @@ class Meaning(Generic[E]):
         """Refuse an event the summit's state does not allow (besides its status)."""
 
     def apply(self, summit: Summit, event: E) -> Effect:
-        """The summit after the event."""
-        return Effect(summit, self.leads_to)
+        """What the event changes."""
+        return Effect(status=self.leads_to)
 
     def summary(self, event: E) -> str:
         """One line telling what the event changed."""
@@ -141,7 +142,7 @@ class Refined(Meaning[ScheduleRefined]):
         )
 
     def apply(self, summit: Summit, event: ScheduleRefined) -> Effect:
-        return Effect(replace(summit, schedule=event.schedule), moved=True)
+        return Effect({"schedule": event.schedule}, moved=True)
 
     def summary(self, event: ScheduleRefined) -> str:
         return f"Schedule refined to {event.schedule.describe()}"
@@ -167,13 +168,13 @@ class Rescheduled(Meaning[SummitRescheduled]):
             )
 
     def apply(self, summit: Summit, event: SummitRescheduled) -> Effect:
-        moved = replace(
-            summit,
-            schedule=event.schedule or summit.schedule,
-            location=event.location or summit.location,
-        )
+        changes: dict[str, Any] = {}
+        if event.schedule is not None:
+            changes["schedule"] = event.schedule
+        if event.location is not None:
+            changes["location"] = event.location
         status = (summit.resumes_as or Status.TENTATIVE) if summit.status in OFF else None
-        return Effect(moved, status, moved=True)
+        return Effect(changes, status, moved=True)
 
     def summary(self, event: SummitRescheduled) -> str:
         parts = ["Rescheduled"]
@@ -211,7 +212,7 @@ class ParticipantsMoved(Meaning[ParticipantsChanged]):
     def apply(self, summit: Summit, event: ParticipantsChanged) -> Effect:
         gone = {participant_key(p) for p in event.withdrawn}
         kept = tuple(p for p in summit.participants if participant_key(p) not in gone)
-        return Effect(replace(summit, participants=kept + tuple(event.added)))
+        return Effect({"participants": kept + tuple(event.added)})
 
     def summary(self, event: ParticipantsChanged) -> str:
         said = []
@@ -253,13 +254,14 @@ class Completed(Meaning[SummitCompleted]):
             resolve(event.schedule, summit.location.timezone)
 
     def apply(self, summit: Summit, event: SummitCompleted) -> Effect:
-        held = replace(
-            summit,
-            schedule=event.schedule or summit.schedule,
-            outcome=event.outcome if event.outcome is not None else summit.outcome,
-            documents=summit.documents if event.documents is None else tuple(event.documents),
-        )
-        return Effect(held, Status.COMPLETED)
+        changes: dict[str, Any] = {}
+        if event.schedule is not None:
+            changes["schedule"] = event.schedule
+        if event.outcome is not None:
+            changes["outcome"] = event.outcome
+        if event.documents is not None:
+            changes["documents"] = tuple(event.documents)
+        return Effect(changes, Status.COMPLETED)
 
     def summary(self, event: SummitCompleted) -> str:
         text = "Held" if event.schedule is None else f"Held {event.schedule.describe()}"
@@ -272,17 +274,15 @@ class Amended(Meaning[DetailsAmended]):
     label = "Details amended"
 
     def apply(self, summit: Summit, event: DetailsAmended) -> Effect:
+        changes: dict[str, Any] = {
+            name: getattr(event, name)
+            for name in ("title", "kind", "description")
+            if getattr(event, name) is not None
+        }
         venue_moves = event.venue is not None and event.venue != summit.location.venue
-        amended = replace(
-            summit,
-            title=event.title or summit.title,
-            kind=event.kind or summit.kind,
-            description=event.description or summit.description,
-            location=summit.location.model_copy(update={"venue": event.venue})
-            if venue_moves
-            else summit.location,
-        )
-        return Effect(amended, moved=venue_moves)
+        if venue_moves:
+            changes["location"] = summit.location.model_copy(update={"venue": event.venue})
+        return Effect(changes, moved=venue_moves)
 
     def summary(self, event: DetailsAmended) -> str:
         named = [name for name in ("title", "kind", "description", "venue") if getattr(event, name)]
@@ -295,9 +295,7 @@ class Noted(Meaning[SummitNoted]):
     label = "Noted"
 
     def apply(self, summit: Summit, event: SummitNoted) -> Effect:
-        if event.disputed is None:
-            return Effect(summit)
-        return Effect(replace(summit, disputed=event.disputed))
+        return Effect({} if event.disputed is None else {"disputed": event.disputed})
 
     def summary(self, event: SummitNoted) -> str:
         return one_line(f"{'Disputed' if event.disputed else 'Noted'}: {event.note}")
@@ -385,23 +383,20 @@ def evolve(
         return replace(Announced.create(event, summit_id, recorded_at), version=version)
     meaning = meaning_of(event)
     effect = meaning.apply(summit, event)
-    after, moved = effect.summit, effect.moved
+    changes, moved = dict(effect.changes), effect.moved
     if effect.status is not None and effect.status is not summit.status:
         moved = True
-        keep = summit.resumes_as if summit.status in OFF else summit.status
-        after = replace(
-            after,
-            status=effect.status,
-            disputed=False,
-            resumes_as=keep if effect.status in OFF else None,
-        )
+        kept = summit.resumes_as if summit.status in OFF else summit.status
+        changes["status"], changes["disputed"] = effect.status, False
+        changes["resumes_as"] = kept if effect.status in OFF else None
     source = event.source
-    if source is not None and all(known.url != source.url for known in after.sources):
-        after = replace(after, sources=(*after.sources, source))
+    if source is not None and all(known.url != source.url for known in summit.sources):
+        changes["sources"] = (*summit.sources, source)
     return replace(
-        after,
+        summit,
+        **changes,
         version=version,
-        sequence=after.sequence + moved,
+        sequence=summit.sequence + moved,
         updated_at=recorded_at,
         last_change=Change(event.type, recorded_at, meaning.summary(event), source),
     )

@@ -24,7 +24,7 @@ ACTIVE = frozenset({Status.TENTATIVE, Status.CONFIRMED})
 OFF = frozenset({Status.POSTPONED, Status.CANCELLED})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """The latest change, as the feed's DESCRIPTION and the page tell it."""
 
@@ -34,7 +34,7 @@ class Change:
     source: Source | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Summit:
     """The calendar's view of one summit after some prefix of its stream."""
 

@@ -26,6 +26,7 @@ class Tip:
         self.position = 0 if head is None else head.position
         self.hash = ZERO_HASH if head is None else head.hash
         self.recorded_at = None if head is None else head.recorded_at
+        self.instant = None if head is None else parse_stamp(head.recorded_at)
 
     def seal(self, draft: Draft, version: int, now: datetime) -> tuple[Recorded, str]:
         """The next record, and its data as the canonical JSON text that was hashed.
@@ -37,7 +38,7 @@ class Tip:
             raise LogError(f"unknown summit {draft.summit_id!r}: announce it first")
         if version > 1 and draft.type == "SummitAnnounced":
             raise LogError(f"summit {draft.summit_id!r} was already announced")
-        recorded_at = self._stamp(draft.recorded_at, now)
+        recorded_at, instant = self._stamp(draft.recorded_at, now)
         fields: dict[str, Any] = {
             "position": self.position + 1,
             "event_id": draft.event_id,
@@ -54,13 +55,16 @@ class Tip:
         if draft.claimed is not None:
             _check_claims(draft.claimed, fields, digest)
         record = Recorded(**fields, hash=digest)
-        self.position, self.hash, self.recorded_at = record.position, digest, recorded_at
+        self.position, self.hash = record.position, digest
+        self.recorded_at, self.instant = recorded_at, instant
         return record, fast_canonical_json(draft.data).decode()
 
-    def _stamp(self, requested: str | None, now: datetime) -> str:
-        last = None if self.recorded_at is None else parse_stamp(self.recorded_at)
+    def _stamp(self, requested: str | None, now: datetime) -> tuple[str, datetime]:
+        last = self.instant
         if requested is None:
-            return format_stamp(now if last is None or now >= last else last)
+            if last is not None and now < last:
+                now = last  # the clock is behind the log: never go backwards
+            return format_stamp(now), now
         instant = parse_stamp(requested)
         if instant > now:
             raise LogError(f"recorded_at {requested} is in the future")
@@ -68,7 +72,7 @@ class Tip:
             raise LogError(
                 f"recorded_at {requested} is before the log's last event ({self.recorded_at})"
             )
-        return requested
+        return requested, instant
 
 
 def _check_claims(claimed: Claimed, fields: dict[str, object], digest: str) -> None:

@@ -46,25 +46,14 @@ def _refuse(obj: Any) -> Any:
 
 
 def fast_canonical_json(obj: Any) -> bytes:
-    """`canonical_json` by orjson, for sealing: the same bytes for what event records hold
-    (strings, 64-bit integers, booleans, null, lists, objects: tests/events hold the two
-    together); anything orjson writes differently or refuses goes to the reference."""
-    if _has_float(obj):
-        return canonical_json(obj)
+    """`canonical_json` by orjson, for sealing records: the same bytes for what records hold
+    (strings, 64-bit integers, booleans, null, lists, objects: never floats, which validation
+    refuses; tests/events hold the two encoders together, and `verify` re-hashes with the
+    reference). What orjson refuses (lone surrogates, huge integers) goes to the reference."""
     try:
         return orjson.dumps(obj, default=_refuse, option=_FAST)
     except orjson.JSONEncodeError:
         return canonical_json(obj)
-
-
-def _has_float(obj: Any) -> bool:
-    if isinstance(obj, float):
-        return True
-    if isinstance(obj, dict):
-        return any(_has_float(value) for value in obj.values())
-    if isinstance(obj, list):
-        return any(_has_float(value) for value in obj)
-    return False
 
 
 def record_hash(fields: dict[str, Any]) -> str:

@@ -12,10 +12,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 Precision = Literal["year", "month", "day", "minute"]
 # A wall time as (year, month, day, hour, minute): ordered, and never a naive datetime.
@@ -70,16 +78,55 @@ def parse_local(text: str) -> Local:
     return Local(text, precision, wall, offset)
 
 
-def _checked(text: str) -> str:
-    parse_local(text)
-    return text
+# The grammar again as one regular expression, which pydantic-core checks without calling
+# Python: years 1900-2200, the days each month has (29 February in leap years), hours 00-23,
+# minutes 00-59, offsets up to 18:59. tests/events/test_schedule_grammar.py holds it to
+# `parse_local`, whose words explain a refusal (see `problem`).
+_YEAR = "(?:19[0-9]{2}|20[0-9]{2}|21[0-9]{2}|2200)"
+_LEAP = (
+    "(?:19(?:0[48]|[2468][048]|[13579][26])|20(?:0[048]|[2468][048]|[13579][26])"
+    "|21(?:0[48]|[2468][048]|[13579][26]))"
+)
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP}-02-29)"
+_TIME = "T(?:[01][0-9]|2[0-3]):[0-5][0-9](?:[+-](?:0[0-9]|1[0-8]):[0-5][0-9])?"
+EXACT = f"^(?:{_YEAR}(?:-(?:0[1-9]|1[0-2]))?|{_DATE}(?:{_TIME})?)$"
 
 
-LocalValue = Annotated[
-    str,
-    AfterValidator(_checked),
-    WithJsonSchema({"type": "string", "pattern": PATTERN, "description": FORMS}),
-]
+class _LocalValue:
+    """A schedule value checked by pydantic-core against EXACT (error type "local_time")."""
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.custom_error_schema(
+            core_schema.str_schema(pattern=EXACT),
+            "local_time",
+            custom_error_message=f"must be {FORMS}",
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "pattern": PATTERN, "description": FORMS}
+
+
+LocalValue = Annotated[str, _LocalValue()]
+
+
+def problem(value: object) -> str:
+    """Why a schedule value was refused, in words."""
+    if not isinstance(value, str):
+        return f"must be {FORMS}"
+    try:
+        parse_local(value)
+    except ValueError as error:
+        return str(error)
+    return f"must be {FORMS}"
 
 
 class Schedule(BaseModel):
@@ -92,24 +139,34 @@ class Schedule(BaseModel):
 
     @model_validator(mode="after")
     def _end_follows_start(self) -> Schedule:
-        if self.end is not None:
-            start, end = parse_local(self.start), parse_local(self.end)
-            if start.precision != end.precision:
+        # Both values passed EXACT: one precision has one width up to the minute, so their
+        # local parts compare as text; a minute's offset only tells equal local times apart.
+        start, end = self.start, self.end
+        if end is not None:
+            if _precision(start) != _precision(end):
                 raise ValueError("end must have the same precision as start")
-            if end.wall < start.wall:
+            if end[:16] < start[:16]:
                 raise ValueError("end is before start")
-            if end.precision == "minute" and end.wall == start.wall and end.offset == start.offset:
+            if end == start and _precision(start) == "minute":  # a day may end on its start
                 raise ValueError("end equals start")
         return self
 
     @property
     def precision(self) -> Precision:
         """Year, month, day or minute."""
-        return parse_local(self.start).precision
+        return _precision(self.start)
 
     def describe(self) -> str:
         """As an editor writes it: `2025-08-23`, `2025-08-23 to 2025-08-24`."""
         return self.start if self.end is None else f"{self.start} to {self.end}"
+
+
+def _precision(value: str) -> Precision:
+    """The precision of a value that passed EXACT, by its length."""
+    return _BY_LENGTH.get(len(value), "minute")
+
+
+_BY_LENGTH: dict[int, Precision] = {4: "year", 7: "month", 10: "day"}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
-from events.schedule import Schedule
+from events.schedule import Schedule, problem
 
 SUMMIT_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,79}", re.ASCII)
 SUMMIT_ID_PATTERN = f"^{SUMMIT_ID.pattern}$"
@@ -330,6 +330,8 @@ def _message(item: Any) -> str:
     pattern = (item.get("ctx") or {}).get("pattern")
     if item["type"] in ("country_code", "time_zone"):
         return f"{item['input']!r} {message}"
+    if item["type"] == "local_time":
+        return problem(item["input"])
     if pattern == LINE_PATTERN:
         return "must be one line without control characters"
     if pattern == PARAGRAPHS_PATTERN:

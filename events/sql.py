@@ -51,6 +51,15 @@ class Queries:
         self.insert = sql(f"INSERT INTO events ({COLUMNS}) VALUES ({', '.join('?' * 11)})")
         self.head = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1"
         self.version = sql("SELECT max(version) FROM events WHERE summit_id = ?")
+        # What an append depends on, in one round trip: is its first event_id in the log, the
+        # summit's version, and the head (NULLs for an empty log).
+        self.state = sql(
+            "SELECT (SELECT 1 FROM events WHERE event_id = ?),"
+            " (SELECT max(version) FROM events WHERE summit_id = ?), h.position, h.hash,"
+            " h.recorded_at FROM (SELECT 1) AS one LEFT JOIN"
+            " (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1)"
+            " AS h ON 1 = 1"
+        )
         self.by_event_id = sql(f"SELECT {COLUMNS} FROM events WHERE event_id = ?")
         self.page = sql(
             f"SELECT {COLUMNS} FROM events WHERE position > ? AND position <= ?"
@@ -155,14 +164,18 @@ class SQLEventStore:
         summit_id = drafts[0].summit_id
         if any(draft.summit_id != summit_id for draft in drafts):
             raise ValueError("one append is one summit's events")
+        first = drafts[0].event_id
         with self.transaction() as conn:
-            for draft in drafts:
+            taken, version, *head = conn.execute(self.QUERIES.state, (first, summit_id)).fetchone()
+            if taken:
+                raise EventIdTaken(first)
+            for draft in drafts[1:]:
                 if conn.execute(self.QUERIES.by_event_id, (draft.event_id,)).fetchone():
                     raise EventIdTaken(draft.event_id)
-            version = self._version(conn, summit_id)
+            version = version or 0
             if expected_version is not None and expected_version != version:
                 raise ConcurrencyError(summit_id, expected_version, version)
-            tip, now = Tip(self._head(conn)), self._clock()
+            tip, now = Tip(None if head[0] is None else Head(*head)), self._clock()
             sealed = [tip.seal(draft, version + n, now) for n, draft in enumerate(drafts, 1)]
             self._insert([_row(record, text) for record, text in sealed])
         return [record for record, _ in sealed]

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from events.record import Claimed, Draft, Recorded, canonical_json, new_event_id
+from events.record import Claimed, Draft, Recorded, fast_canonical_json, new_event_id
 from events.schema import Event
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
 
@@ -38,7 +38,7 @@ class NewEvent:
         stored = dict(data)
         event = load_event(event_type, schema_version, dict(stored))
         try:
-            canonical_json(stored)
+            fast_canonical_json(stored)
         except UnicodeEncodeError:
             raise _unencodable(stored) from None
         draft = Draft(
