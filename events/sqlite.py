@@ -35,6 +35,13 @@ CREATE TABLE IF NOT EXISTS tokens (
     can_write INTEGER NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS snapshots (
+    position INTEGER PRIMARY KEY,
+    head_hash TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    body BLOB NOT NULL,
+    mac BLOB NOT NULL
+);
 """
 # Logs written before 0.2 kept a copy of recorded_at as an integer, outside the hash chain,
 # and let it decide as-of views; nothing reads it now, so it goes.

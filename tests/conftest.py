@@ -37,6 +37,16 @@ if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _configuration_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Files the app keeps beside the user's configuration (the snapshot key) go to a
+    temporary folder, for this process and the servers it starts."""
+    folder = tmp_path_factory.mktemp("config")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(folder))
+        yield
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """A clock at 2025-06-01T00:00Z that moves one second per reading."""

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response
 
 from events import Clock, EventStore, open_store, system_clock, tokens_of
+
+if TYPE_CHECKING:
+    from web.snapshots import Keeper
 
 __all__ = ["create_app"]
 
@@ -56,7 +60,9 @@ def create_app(
         store=store,
         tokens=tokens_of(store),
         clock=clock,
-        live=LiveCalendar(store, cache_size=int(settings["VIEW_CACHE_SIZE"])),
+        live=LiveCalendar(
+            store, cache_size=int(settings["VIEW_CACHE_SIZE"]), snapshots=_keeper(store, settings)
+        ),
         renderer=renderer,
         feeds=ResponseCache(int(settings["FEED_CACHE_SIZE"])),
         settings=settings,
@@ -75,3 +81,16 @@ def create_app(
 
     app.wsgi_app = feeds.FeedFastPath(app.wsgi_app, state)  # type: ignore[method-assign]
     return app
+
+
+def _keeper(store: EventStore, settings: Mapping[str, Any]) -> Keeper | None:
+    """Snapshots of the calendar every SNAPSHOT_EVERY positions (0: none), MACed with the key
+    in SNAPSHOT_KEY_FILE."""
+    from events.snapshots import snapshots_of
+    from web.snapshots import Keeper, default_key_file, load_key
+
+    every = int(settings["SNAPSHOT_EVERY"])
+    if every <= 0:
+        return None
+    key = load_key(Path(settings["SNAPSHOT_KEY_FILE"] or default_key_file()))
+    return Keeper(store, snapshots_of(store), key, every)

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 1 << 20,
     "EVENTS_PAGE_LIMIT": 1000,
     "VIEW_CACHE_SIZE": 8,
+    # A snapshot of the calendar every N log positions (0: never), MACed with a key kept in
+    # this file (None: $XDG_CONFIG_HOME/diplocal/snapshot.key, made on first use).
+    "SNAPSHOT_EVERY": 10_000,
+    "SNAPSHOT_KEY_FILE": None,
     "FEED_CACHE_SIZE": 256,
 }
 
@@ -30,6 +34,8 @@ ENV = {
     "DIPLOCAL_BASE_URL": "BASE_URL",
     "DIPLOCAL_UID_DOMAIN": "UID_DOMAIN",
     "DIPLOCAL_DEMO": "DEMO",
+    "DIPLOCAL_SNAPSHOT_EVERY": "SNAPSHOT_EVERY",
+    "DIPLOCAL_SNAPSHOT_KEY_FILE": "SNAPSHOT_KEY_FILE",
 }
 
 

@@ -7,9 +7,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from calendar_core.point import Point, position_of
-from calendar_core.projection import Calendar, build
+from calendar_core.projection import Calendar
 from calendar_core.summit import Summit
 from events import EventStore
+from web.snapshots import Keeper
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,13 @@ class View:
 class LiveCalendar:
     """A projection that follows the log, reading only records after its position."""
 
-    def __init__(self, store: EventStore, *, cache_size: int = 8) -> None:
+    def __init__(
+        self, store: EventStore, *, cache_size: int = 8, snapshots: Keeper | None = None
+    ) -> None:
         self.store = store
         self.lock = threading.RLock()  # held while a view of the live calendar is read
-        self._calendar = Calendar()
+        self._snapshots = snapshots
+        self._calendar: Calendar | None = None  # until the first request
         self._views: OrderedDict[int, Calendar] = OrderedDict()
         self._cache_size = cache_size
 
@@ -38,11 +42,20 @@ class LiveCalendar:
 
     def current(self) -> View:
         """Catch up with the log and return the live view (call with `lock` held)."""
-        calendar = self._calendar
         target = self.head_position()
+        if self._calendar is None:  # a starting worker folds from the latest snapshot
+            self._calendar = self._from_snapshot(target)
+        calendar = self._calendar
         if target > calendar.position:
             calendar.apply(self.store.read(after=calendar.position, until=target))
+            if self._snapshots is not None:
+                self._snapshots.maybe_take(calendar)
         return View(calendar, calendar.position, calendar.last_recorded_at)
+
+    def _from_snapshot(self, position: int) -> Calendar:
+        """A fresh calendar at the nearest usable snapshot at or before a position."""
+        restored = None if self._snapshots is None else self._snapshots.nearest(position)
+        return Calendar() if restored is None else restored
 
     def summit(self, summit_id: str) -> Summit | None:
         """A summit's state at the log's head (retracted ones included)."""
@@ -57,7 +70,8 @@ class LiveCalendar:
             return live
         calendar = self._views.get(position)
         if calendar is None:
-            calendar = build(self.store.read(until=position))
+            calendar = self._from_snapshot(position)
+            calendar.apply(self.store.read(after=calendar.position, until=position))
             self._views[position] = calendar
             while len(self._views) > self._cache_size:
                 self._views.popitem(last=False)

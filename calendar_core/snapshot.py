@@ -1,0 +1,128 @@
+"""Snapshots of the calendar: a projection saved at a log position, so that a starting worker or
+an as-of view folds only what came after it.
+
+A snapshot is a cache, never evidence. It is taken only if it was written by this very code
+(its code version), if its MAC verifies under a key kept outside the database, and if the log
+still holds, at its position, the head hash it was built from. Anything else is refused
+(`Unusable`) and the calendar is folded from the log instead. Pure: the key, the log's hash at
+the snapshot's position and the bytes are all passed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import zlib
+from typing import Any
+
+from calendar_core.projection import Calendar
+from calendar_core.summit import Change, Status, Summit
+from events.schedule import Schedule
+from events.schema import Location, Participant, Source
+from events.snapshots import Snapshot
+
+
+class Unusable(ValueError):
+    """A snapshot that must not be served: written by other code, altered, or off the log."""
+
+
+def take(calendar: Calendar, head_hash: str, key: bytes, version: str) -> Snapshot:
+    """A snapshot of a calendar whose position has `head_hash` in the log, by code `version`."""
+    body = zlib.compress(json.dumps(_calendar_json(calendar), ensure_ascii=False).encode(), 6)
+    mac = _mac(key, calendar.position, head_hash, version, body)
+    return Snapshot(calendar.position, head_hash, version, body, mac)
+
+
+def restore(snapshot: Snapshot, key: bytes, version: str, logged_hash: str | None) -> Calendar:
+    """The calendar a snapshot holds; Unusable unless code `version` wrote it, it is untouched,
+    and it is on the log (`logged_hash`: the log's hash at the snapshot's position)."""
+    if snapshot.code_version != version:
+        raise Unusable(f"snapshot at {snapshot.position} was written by other code")
+    expected = _mac(
+        key, snapshot.position, snapshot.head_hash, snapshot.code_version, snapshot.body
+    )
+    if not hmac.compare_digest(expected, snapshot.mac):
+        raise Unusable(f"snapshot at {snapshot.position} fails its MAC: it was altered")
+    if logged_hash != snapshot.head_hash:
+        raise Unusable(f"snapshot at {snapshot.position} does not match the log's chain there")
+    calendar = _calendar(json.loads(zlib.decompress(snapshot.body)))
+    if calendar.position != snapshot.position:
+        raise Unusable(f"snapshot at {snapshot.position} holds another position")
+    return calendar
+
+
+def _mac(key: bytes, position: int, head_hash: str, version: str, body: bytes) -> bytes:
+    signed = hmac.new(key, f"{position}\n{head_hash}\n{version}\n".encode(), hashlib.sha256)
+    signed.update(body)
+    return signed.digest()
+
+
+def _calendar_json(calendar: Calendar) -> dict[str, Any]:
+    return {
+        "position": calendar.position,
+        "last_recorded_at": calendar.last_recorded_at,
+        "summits": [_summit_json(summit) for summit in calendar.summits.values()],
+    }
+
+
+def _calendar(data: dict[str, Any]) -> Calendar:
+    calendar = Calendar()
+    calendar.position, calendar.last_recorded_at = data["position"], data["last_recorded_at"]
+    calendar.summits = {item["summit_id"]: _summit(item) for item in data["summits"]}
+    return calendar
+
+
+def _summit_json(summit: Summit) -> dict[str, Any]:
+    change = summit.last_change
+    return {
+        "summit_id": summit.summit_id,
+        "title": summit.title,
+        "kind": summit.kind,
+        "status": summit.status.value,
+        "schedule": summit.schedule.model_dump(),
+        "location": summit.location.model_dump(),
+        "participants": [p.model_dump() for p in summit.participants],
+        "created_at": summit.created_at,
+        "updated_at": summit.updated_at,
+        "last_change": [change.type, change.recorded_at, change.summary, _source(change.source)],
+        "version": summit.version,
+        "sequence": summit.sequence,
+        "resumes_as": None if summit.resumes_as is None else summit.resumes_as.value,
+        "disputed": summit.disputed,
+        "description": summit.description,
+        "sources": [s.model_dump() for s in summit.sources],
+        "outcome": summit.outcome,
+        "documents": list(summit.documents),
+    }
+
+
+def _source(source: Source | None) -> dict[str, Any] | None:
+    return None if source is None else source.model_dump()
+
+
+def _summit(data: dict[str, Any]) -> Summit:
+    # Built without validation: the MAC says this code wrote these values from validated ones.
+    kind, recorded_at, summary, source = data["last_change"]
+    return Summit(
+        summit_id=data["summit_id"],
+        title=data["title"],
+        kind=data["kind"],
+        status=Status(data["status"]),
+        schedule=Schedule.model_construct(**data["schedule"]),
+        location=Location.model_construct(**data["location"]),
+        participants=tuple(Participant.model_construct(**p) for p in data["participants"]),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        last_change=Change(
+            kind, recorded_at, summary, None if source is None else Source.model_construct(**source)
+        ),
+        version=data["version"],
+        sequence=data["sequence"],
+        resumes_as=None if data["resumes_as"] is None else Status(data["resumes_as"]),
+        disputed=data["disputed"],
+        description=data["description"],
+        sources=tuple(Source.model_construct(**s) for s in data["sources"]),
+        outcome=data["outcome"],
+        documents=tuple(data["documents"]),
+    )
