@@ -61,7 +61,9 @@ def create_app(
         tokens=tokens_of(store),
         clock=clock,
         live=LiveCalendar(
-            store, cache_size=int(settings["VIEW_CACHE_SIZE"]), snapshots=_keeper(store, settings)
+            store,
+            cache_bytes=int(settings["VIEW_CACHE_BYTES"]),
+            snapshots=_keeper(store, settings),
         ),
         renderer=renderer,
         feeds=ResponseCache(int(settings["FEED_CACHE_SIZE"])),
@@ -69,6 +71,8 @@ def create_app(
     )
     app.extensions["diplocal"] = state
     state.chain.first_check(store)
+    with state.live.lock:  # fold the calendar now (from a snapshot) rather than in a request
+        state.live.current()
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
     problems.register(app)

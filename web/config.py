@@ -21,7 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "FEED_NAME": "diplocal: diplomatic summits",
     "MAX_BODY_BYTES": 1 << 20,
     "EVENTS_PAGE_LIMIT": 1000,
-    "VIEW_CACHE_SIZE": 8,
+    "VIEW_CACHE_BYTES": 64 << 20,  # as-of views kept, by estimated size
     # A snapshot of the calendar every N log positions (0: never), MACed with a key kept in
     # this file (None: $XDG_CONFIG_HOME/diplocal/snapshot.key, made on first use).
     "SNAPSHOT_EVERY": 10_000,

@@ -22,18 +22,28 @@ class View:
     last_recorded_at: str | None
 
 
+# What one summit of a cached view is taken to cost in memory (measured: 1.5-2.5 KiB for the
+# summits of bench/scale.py's logs); the view cache is bounded by the sum.
+SUMMIT_BYTES = 2048
+
+
 class LiveCalendar:
-    """A projection that follows the log, reading only records after its position."""
+    """A projection that follows the log, reading only records after its position; as-of
+    views by position, in a cache bounded in (estimated) bytes."""
 
     def __init__(
-        self, store: EventStore, *, cache_size: int = 8, snapshots: Keeper | None = None
+        self,
+        store: EventStore,
+        *,
+        cache_bytes: int = 64 << 20,
+        snapshots: Keeper | None = None,
     ) -> None:
         self.store = store
         self.lock = threading.RLock()  # held while a view of the live calendar is read
         self._snapshots = snapshots
         self._calendar: Calendar | None = None  # until the first request
         self._views: OrderedDict[int, Calendar] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
 
     def head_position(self) -> int:
         """The log's head position (one cheap query)."""
@@ -46,11 +56,18 @@ class LiveCalendar:
         if self._calendar is None:  # a starting worker folds from the latest snapshot
             self._calendar = self._from_snapshot(target)
         calendar = self._calendar
-        if target > calendar.position:
-            calendar.apply(self.store.read(after=calendar.position, until=target))
+        self._fold(calendar, target)
+        return View(calendar, calendar.position, calendar.last_recorded_at)
+
+    def _fold(self, calendar: Calendar, target: int) -> None:
+        """Apply the records up to a position, taking snapshots on the way when they are due
+        (a long catch-up leaves some behind for as-of views and the next worker)."""
+        every = 0 if self._snapshots is None else self._snapshots.every
+        while calendar.position < target:
+            until = target if every <= 0 else min(target, (calendar.position // every + 1) * every)
+            calendar.apply(self.store.read(after=calendar.position, until=until))
             if self._snapshots is not None:
                 self._snapshots.maybe_take(calendar)
-        return View(calendar, calendar.position, calendar.last_recorded_at)
 
     def _from_snapshot(self, position: int) -> Calendar:
         """A fresh calendar at the nearest usable snapshot at or before a position."""
@@ -72,9 +89,17 @@ class LiveCalendar:
         if calendar is None:
             calendar = self._from_snapshot(position)
             calendar.apply(self.store.read(after=calendar.position, until=position))
-            self._views[position] = calendar
-            while len(self._views) > self._cache_size:
-                self._views.popitem(last=False)
+            self._keep(position, calendar)
         else:
             self._views.move_to_end(position)
         return View(calendar, position, calendar.last_recorded_at)
+
+    def _keep(self, position: int, calendar: Calendar) -> None:
+        """Cache a view, evicting the least recently used ones beyond the byte bound."""
+        self._views[position] = calendar
+        while len(self._views) > 1 and self.cached_bytes() > self._cache_bytes:
+            self._views.popitem(last=False)
+
+    def cached_bytes(self) -> int:
+        """The estimated memory of the cached views."""
+        return sum(len(view.summits) for view in self._views.values()) * SUMMIT_BYTES

@@ -58,7 +58,7 @@ class Keeper:
     """Takes a snapshot every `every` positions, and restores the nearest usable one."""
 
     def __init__(self, log: EventStore, kept: SnapshotStore, key: bytes, every: int) -> None:
-        self._log, self._kept, self._key, self._every = log, kept, key, every
+        self._log, self._kept, self._key, self.every = log, kept, key, every
         self._last = 0
 
     def nearest(self, position: int) -> Calendar | None:
@@ -79,7 +79,7 @@ class Keeper:
 
     def maybe_take(self, calendar: Calendar) -> None:
         """Save a snapshot when the calendar has moved `every` positions past the last one."""
-        if self._every <= 0 or calendar.position - self._last < self._every:
+        if self.every <= 0 or calendar.position - self._last < self.every:
             return
         head_hash = self._hash_at(calendar.position)
         if head_hash is None:
