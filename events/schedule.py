@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -195,6 +196,7 @@ class Undated:
 When = Timed | AllDay | Undated
 
 
+@cache  # zoneinfo's own cache keeps only the 8 zones used last
 def zone_of(name: str) -> ZoneInfo:
     """The IANA zone by name; ScheduleError if this machine's tz database lacks it."""
     try:

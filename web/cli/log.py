@@ -8,7 +8,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict
+from dataclasses import astuple
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -76,7 +76,7 @@ def _matches(pattern: re.Pattern[str]) -> Callable[[str], bool]:
 def parse_line(line: bytes | str) -> NewEvent:
     """One JSON Lines record (import form) as a validated NewEvent; raises ValueError."""
     try:
-        record = json.loads(line)
+        record = _decoded(line)
     except ValueError as error:
         raise ValueError(f"not valid JSON ({error})") from None
     if not isinstance(record, dict):
@@ -123,6 +123,15 @@ def parse_line(line: bytes | str) -> NewEvent:
         ) from None
 
 
+def _decoded(line: bytes | str) -> Any:
+    """A line's JSON: orjson, or the json module for what orjson refuses (escaped lone
+    surrogates, which validation then names as the field at fault)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 def _is_stamp(value: str) -> bool:
     try:
         parse_stamp(value)
@@ -145,36 +154,64 @@ def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Itera
 
 
 def import_lines(store: EventStore, items: Iterable[Item]) -> tuple[int, int]:
-    """Check every line, then append the new events in one transaction: (added, skipped).
+    """Check every line against the rules, then append the new events in one transaction,
+    all or nothing: (added, skipped).
 
-    The checks read the log before the import's transaction begins, and keep state of their
-    own; the checked drafts wait in a temporary file (memory stays flat), and the import
-    refuses to run if another writer moved the log's head meanwhile.
+    The checks keep state of their own and read the log only before the transaction begins.
+    Into an empty log they read nothing at all, so each checked draft goes straight into the
+    transaction; into a log with events, the checked drafts wait in a temporary file (memory
+    stays flat) and the transaction refuses to begin if another writer moved the head.
     """
     check = ImportCheck(store)
-    with tempfile.TemporaryFile() as spool:
-        for line_no, new in items:
+    line_no = 0
+
+    def checked() -> Iterator[Draft]:
+        nonlocal line_no
+        for line_no, new in items:  # the line of an error raised downstream
             draft = check.check(line_no, new)
             if draft is not None:
-                spool.write(orjson.dumps({"line": line_no, "draft": asdict(draft)}) + b"\n")
-        spool.seek(0)
-        line_no = 0
+                yield draft
 
-        def drafts() -> Iterator[Draft]:
+    if check.head == 0:
+        return _import(store, checked(), check.head, lambda: line_no), check.skipped
+    with tempfile.TemporaryFile() as spool:
+        for draft in checked():
+            spool.write(_spooled(line_no, draft))
+        spool.seek(0)
+
+        def unspooled() -> Iterator[Draft]:
             nonlocal line_no
             for text in spool:
-                item = orjson.loads(text)
-                line_no, fields = item["line"], item["draft"]
-                claimed = fields.pop("claimed")
-                yield Draft(**fields, claimed=None if claimed is None else Claimed(**claimed))
+                line_no, draft = _unspooled(text)
+                yield draft
 
-        try:
-            added = store.import_events(drafts(), expected_head=check.head)
-        except ConcurrencyError:
-            raise LogError("another writer appended during the import; run it again") from None
-        except LogError as error:
-            raise ImportRejected(line_no, str(error)) from None
-    return added, check.skipped
+        return _import(store, unspooled(), check.head, lambda: line_no), check.skipped
+
+
+def _import(store: EventStore, drafts: Iterator[Draft], head: int, line: Callable[[], int]) -> int:
+    """Run the import's transaction; a refusal names the line of the draft pulled last."""
+    try:
+        return store.import_events(drafts, expected_head=head)
+    except ConcurrencyError:
+        raise LogError("another writer appended during the import; run it again") from None
+    except ImportRejected:
+        raise
+    except LogError as error:
+        raise ImportRejected(line(), str(error)) from None
+
+
+def _spooled(line: int, draft: Draft) -> bytes:
+    """A checked draft as one line of the import's temporary file."""
+    claimed = None if draft.claimed is None else list(astuple(draft.claimed))
+    fields = [draft.summit_id, draft.type, draft.data, draft.event_id, draft.schema_version]
+    return orjson.dumps([line, *fields, draft.recorded_by, draft.recorded_at, claimed]) + b"\n"
+
+
+def _unspooled(text: bytes) -> tuple[int, Draft]:
+    """A line of the import's temporary file as (line number, draft)."""
+    line, summit_id, kind, data, event_id, version, by, at, claimed = orjson.loads(text)
+    claims = None if claimed is None else Claimed(*claimed)
+    return line, Draft(summit_id, kind, data, event_id, version, by, at, claims)
 
 
 @contextmanager
