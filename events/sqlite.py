@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS tokens (
     can_write INTEGER NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 # Logs written before 0.2 kept a copy of recorded_at as an integer, outside the hash chain,
 # and let it decide as-of views; nothing reads it now, so it goes.
