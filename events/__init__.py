@@ -16,6 +16,7 @@ from events.address import (
 from events.clock import Clock, FixedClock, system_clock
 from events.record import Claimed, Draft, Recorded, canonical_json, format_stamp, parse_stamp
 from events.schema import EVENT_TYPES, Event, event_data, validate_event
+from events.settings import LogSettings, settings_of
 from events.store import (
     ConcurrencyError,
     EventIdTaken,
@@ -42,6 +43,7 @@ __all__ = [
     "Head",
     "ImportRejected",
     "LogError",
+    "LogSettings",
     "LogUnavailable",
     "NewEvent",
     "Recorded",
@@ -60,6 +62,7 @@ __all__ = [
     "format_stamp",
     "open_store",
     "parse_stamp",
+    "settings_of",
     "system_clock",
     "tokens_of",
     "validate_event",

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     body bytea NOT NULL,
     mac bytea NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name text PRIMARY KEY,
+    value text NOT NULL
+);
 CREATE OR REPLACE FUNCTION diplocal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the event log is append-only: no %', TG_OP;
@@ -65,10 +69,11 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
 
 TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate")
 
-# Whether the schema is complete: both tables and the three triggers. When it is, opening a
+# Whether the schema is complete: the four tables and the three triggers. When it is, opening a
 # store runs no DDL at all (so a role without CREATE rights can use a prepared database).
 _SCHEMA_PRESENT = (
     "SELECT to_regclass('tokens') IS NOT NULL AND to_regclass('snapshots') IS NOT NULL"
+    " AND to_regclass('settings') IS NOT NULL"
     " AND (SELECT count(*) FROM pg_trigger"
     " WHERE tgrelid = to_regclass('events') AND tgname = ANY(%s)) = %s AND NOT EXISTS"
     " (SELECT 1 FROM information_schema.columns WHERE table_name = 'events'"

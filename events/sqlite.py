@@ -42,6 +42,10 @@ CREATE TABLE IF NOT EXISTS snapshots (
     body BLOB NOT NULL,
     mac BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 # Logs written before 0.2 kept a copy of recorded_at as an integer, outside the hash chain,
 # and let it decide as-of views; nothing reads it now, so it goes.

@@ -23,16 +23,21 @@ def create_app(
     store: EventStore | None = None,
     clock: Clock | None = None,
 ) -> Flask:
-    """Build the app: settings from defaults, DIPLOCAL_* variables, then `config`."""
-    from calendar_core.ical import FeedOptions, FeedRenderer
+    """Build the app: settings from defaults, DIPLOCAL_* variables, then `config`.
+
+    The UID domain is stored with the log on first use; a configured one that differs from
+    it is refused (web.config.UidDomainError) unless UID_DOMAIN_CHANGE is set.
+    """
+    from calendar_core.ical import FeedOptions
     from web import api, caching, feeds, openapi, pages, problems
     from web import config as settings_module
     from web.cache import ResponseCache
-    from web.context import State
+    from web.context import FeedRenderers, State
     from web.live import LiveCalendar
 
     settings = settings_module.from_os(config)
     clock = clock or system_clock
+    opened = store is None
     if store is None:
         db = settings["DB"]
         if not db:
@@ -41,6 +46,12 @@ def create_app(
             db = default_db()
             os.makedirs(os.path.dirname(db), exist_ok=True)
         store = open_store(str(db), clock)
+    try:
+        uid_domain = settings_module.settle_uid_domain(store, settings)
+    except settings_module.UidDomainError:
+        if opened:
+            store.close()
+        raise
     if settings["DEMO"]:
         from web.demo import load_demo
 
@@ -48,14 +59,14 @@ def create_app(
 
     app = Flask(__name__)
     app.config.from_mapping({f"DIPLOCAL_{k}": v for k, v in settings.items()})
+    app.config["TRUSTED_HOSTS"] = list(settings["TRUSTED_HOSTS"]) or None
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    renderer = FeedRenderer(
-        FeedOptions(
-            name=str(settings["FEED_NAME"]),
-            uid_domain=str(settings["UID_DOMAIN"]),
-            base_url=str(settings["BASE_URL"] or settings["FEED_BASE_URL"]),
-        )
+    if uid_domain.replaced is not None:
+        app.logger.warning("%s", settings_module.change_warning(uid_domain))
+    options = FeedOptions(
+        name=str(settings["FEED_NAME"]), uid_domain=uid_domain.domain, base_url=""
     )
+    fixed_base = settings["BASE_URL"] or settings["FEED_BASE_URL"]
     state = State(
         store=store,
         tokens=tokens_of(store),
@@ -65,7 +76,7 @@ def create_app(
             cache_bytes=int(settings["VIEW_CACHE_BYTES"]),
             snapshots=_keeper(store, settings),
         ),
-        renderer=renderer,
+        renderers=FeedRenderers(options, fixed_base, int(settings["FEED_HOSTS"])),
         feeds=ResponseCache(int(settings["FEED_CACHE_SIZE"])),
         settings=settings,
     )
@@ -84,6 +95,13 @@ def create_app(
         return response
 
     app.wsgi_app = feeds.FeedFastPath(app.wsgi_app, state)  # type: ignore[method-assign]
+    hops = int(settings["PROXY_FIX"])
+    if hops:  # outermost, so the fast path and Flask both see the forwarded scheme and host
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=0, x_proto=hops, x_host=hops
+        )
     return app
 
 

@@ -33,6 +33,14 @@ def respond(rendered: Rendered, st: State) -> Response:
     return Response(rendered.body, 200, headers=list(rendered.headers))
 
 
+def _base(st: State) -> str:
+    """The base URL of this request's feed links; 400 when its Host is not a valid host."""
+    base = st.feed_base(request.environ)
+    if base is None:
+        raise Problem(400, "Bad Request", "the Host header does not name a valid host")
+    return base
+
+
 @bp.get("/calendar.ics")
 def calendar_feed() -> Response:
     """The whole calendar or a filtered part of it, live or as of a point in the log."""
@@ -40,14 +48,16 @@ def calendar_feed() -> Response:
     query = parse_query(request.args)
     point = parse_point(request.args)
     key = query.key()
+    base = _base(st)
     with st.live.lock:
         view = resolve(st.live, point)
-        rendered = st.feeds.get((view.position, key))
+        rendered = st.feeds.get((view.position, base, key))
         if rendered is None:
             summits = select(view.calendar, query)
-            body = st.renderer.feed(summits, last_modified=view.last_recorded_at)
+            renderer = st.renderers.get(base)
+            body = renderer.feed(summits, last_modified=view.last_recorded_at)
             rendered = Rendered.of(body, view.last_recorded_at)
-            st.feeds.put((view.position, key), rendered)
+            st.feeds.put((view.position, base, key), rendered)
     if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:
         st.fast_queries[request.query_string.decode("latin-1")] = key
     return respond(rendered, st)
@@ -57,6 +67,7 @@ def calendar_feed() -> Response:
 def summit_file(summit_id: str) -> Response:
     """One summit as a single-event file (no calendar name, so clients add it as an event)."""
     st = state()
+    base = _base(st)
     with st.live.lock:
         view = st.live.current()
         summit = view.calendar.summits.get(summit_id)
@@ -71,10 +82,10 @@ def summit_file(summit_id: str) -> Response:
                 f"{summit_id} has no date yet (known only to the {summit.schedule.precision}),"
                 " so there is no calendar event to add",
             )
-        key = ("single", summit_id, summit.version)
+        key = ("single", base, summit_id, summit.version)
         rendered = st.feeds.get(key)
         if rendered is None:
-            rendered = Rendered.of(st.renderer.single(summit), summit.updated_at)
+            rendered = Rendered.of(st.renderers.get(base).single(summit), summit.updated_at)
             st.feeds.put(key, rendered)
     response = respond(rendered, st)
     response.headers["Content-Disposition"] = f'inline; filename="{summit_id}.ics"'
@@ -84,8 +95,9 @@ def summit_file(summit_id: str) -> Response:
 class FeedFastPath:
     """WSGI middleware answering a repeated live feed request straight from the cache.
 
-    It only serves a response Flask has already rendered for the same raw query string
-    at the log's current head; everything else goes on to the Flask app.
+    It only serves a response Flask has already rendered for the same raw query string and
+    the same base URL (the request's host, unless a public URL is set) at the log's current
+    head; everything else goes on to the Flask app.
     """
 
     def __init__(self, app: WSGIApplication, st: State) -> None:
@@ -98,8 +110,9 @@ class FeedFastPath:
             "HEAD",
         ):
             key = self.state.fast_queries.get(environ.get("QUERY_STRING", ""))
-            if key is not None:
-                rendered = self.state.feeds.get((self.state.live.head_position(), key))
+            base = None if key is None else self.state.feed_base(environ)
+            if key is not None and base is not None:
+                rendered = self.state.feeds.get((self.state.live.head_position(), base, key))
                 if rendered is not None:
                     return self._answer(rendered, environ, start_response)
         return self.app(environ, start_response)

@@ -13,6 +13,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import pycountry
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
+from calendar_core.ical import end_not_announced
 from calendar_core.meaning import label
 from calendar_core.projection import apply
 from calendar_core.query import Query, select
@@ -108,6 +109,7 @@ class Row:
     zone_note: str
     upcoming: bool
     dated: bool
+    end_note: str | None = None  # a timed summit without an end: the length calendars show
 
 
 def _undated_text(schedule_start: str, schedule_end: str | None) -> str:
@@ -138,7 +140,8 @@ def row(summit: Summit, zone: str | None, now: datetime) -> Row:
             text += DASH + end.strftime("%H:%M" if same_day else "%a %d %b %Y, %H:%M")
         past = (when.end or when.start) < now
         utc_key = when.start.astimezone(UTC).isoformat()
-        return Row(summit, utc_key, text, str(shown_zone), not (past or finished), True)
+        note = None if when.end is not None else end_not_announced(summit.kind) + " in calendars"
+        return Row(summit, utc_key, text, str(shown_zone), not (past or finished), True, note)
     if isinstance(when, AllDay):
         last = date.fromordinal(when.end_exclusive.toordinal() - 1)
         text = when.first.strftime("%a %d %b %Y")

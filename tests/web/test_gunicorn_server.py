@@ -117,7 +117,8 @@ def test_conditional_get_and_two_workers_agree_after_a_write(server: str, helper
     # other worker must answer meanwhile: both workers are heard from, whatever the scheduling.
     where = urllib.parse.urlsplit(server)
     held = socket.create_connection((str(where.hostname), int(where.port or 80)), timeout=10)
-    held.sendall(b"GET /calendar.ics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    # the Host urllib sends: feed links (and so the bytes) follow the host asked for
+    held.sendall(f"GET /calendar.ics HTTP/1.1\r\nHost: {where.netloc}\r\n".encode())
     seen: dict[str, set[str]] = {}
     with ThreadPoolExecutor(max_workers=8) as pool:
         for _ in range(25):  # bounded: stop as soon as two workers have answered

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask.testing import FlaskClient
+from icalendar import Calendar
 
 
 def links(page: str) -> dict[str, str]:
@@ -223,3 +224,31 @@ def test_a_legacy_zone_name_shows_its_zone(seeded: Any, client: FlaskClient) -> 
     assert '<option value="UTC" selected>' in utc and "07:55" in utc
     bad = client.get("/?tz=Etc/GMT%2B5").get_data(as_text=True)
     assert "&#39;Etc/GMT+5&#39; is not a time zone" in bad
+
+
+def test_a_timed_summit_without_an_end_says_so_as_the_feed_does(
+    seeded: Any, client: FlaskClient, helpers: Any
+) -> None:
+    """The page names the length calendars show for a start without an end; no note once an
+    end is recorded, nor for a summit of whole days."""
+    from calendar_core.ical import DEFAULT_LENGTH, end_not_announced
+
+    for kind in ("multilateral_summit", "sideline_meeting"):
+        summit_id = f"{kind.replace('_', '-')}-2025"
+        data = helpers.announce_data(kind=kind, schedule={"start": "2025-08-25T12:15"})
+        assert seeded(summit_id, "SummitAnnounced", data).status_code == 201
+        page = client.get(f"/summits/{summit_id}").get_data(as_text=True)
+        said = end_not_announced(kind)
+        hours = int(DEFAULT_LENGTH[kind].total_seconds() // 3600)
+        assert f"shown as {hours} hour" in said
+        note = re.search(r'id="end-note">([^<]*)<', page)
+        assert note is not None and note.group(1).startswith(said), page
+        feed = Calendar.from_ical(client.get(f"/summits/{summit_id}.ics").data)
+        [event] = feed.walk("VEVENT")
+        assert said in str(event["DESCRIPTION"]).splitlines()  # as the feed says it
+    rescheduled = {"schedule": {"start": "2025-08-25T12:15", "end": "2025-08-25T14:00"}}
+    assert seeded("sideline-meeting-2025", "SummitRescheduled", rescheduled).status_code == 201
+    ended = client.get("/summits/sideline-meeting-2025").get_data(as_text=True)
+    assert 'id="end-note"' not in ended and "14:00" in ended
+    whole_days = client.get("/summits/fr-de-2025-paris").get_data(as_text=True)
+    assert 'id="end-note"' not in whole_days and "not announced" not in whole_days

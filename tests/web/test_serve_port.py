@@ -121,14 +121,23 @@ def test_serve_masks_a_postgresql_password(pg_url: str, helpers: Any, tmp_path: 
 def test_a_wildcard_host_keeps_loopback_addresses_out_of_the_feed(
     tmp_path: Path, helpers: Any
 ) -> None:
+    """Served on 0.0.0.0 without DIPLOCAL_BASE_URL, the feed's links use the host each
+    subscriber reached: a machine on the network never sees 127.0.0.1 or 0.0.0.0."""
     port = helpers.free_port()
+    name = machine_name() or "calendar.lan"
     with server(helpers, tmp_path / "log.sqlite3", port, "--demo", "--host", "0.0.0.0") as out:
-        feed, _ = get(f"http://127.0.0.1:{port}/calendar.ics")
+        remote = urllib.request.Request(
+            f"http://127.0.0.1:{port}/calendar.ics", headers={"Host": f"{name}:{port}"}
+        )
+        with urllib.request.urlopen(remote, timeout=10) as response:
+            feed = response.read()
+        local, _ = get(f"http://127.0.0.1:{port}/calendar.ics")
     links = set(re.findall(rb"^URL:(http://[^/]+)/summits/", feed, re.M))
-    name = machine_name()
-    assert links == {f"http://{name or '127.0.0.1'}:{port}".encode()}
-    if name is not None:
-        assert b"127.0.0.1" not in feed and b"0.0.0.0" not in feed
+    assert links == {f"http://{name}:{port}".encode()}
+    assert b"127.0.0.1" not in feed and b"0.0.0.0" not in feed
+    local_links = set(re.findall(rb"^URL:(http://[^/]+)/summits/", local, re.M))
+    assert local_links == {f"http://127.0.0.1:{port}".encode()}, "and this machine its own"
+    if machine_name() is not None:
         assert f"from other machines: http://{name}:{port}/" in out[0]
     assert f"Open:      http://127.0.0.1:{port}/" in out[0]
     assert "DIPLOCAL_BASE_URL" in out[0], "says how to set the public address"

@@ -13,6 +13,9 @@ from calendar_core.projection import Calendar, build
 from calendar_core.query import Query, select, summit_json
 from web.cli import Context
 
+# The links inside a replayed feed when neither DIPLOCAL_BASE_URL nor a request names a host.
+REPLAY_BASE_URL = "http://127.0.0.1:8000"
+
 
 def parse_instant(text: str) -> datetime:
     """An RFC 3339 date-time with Z or any offset, as an aware UTC datetime."""
@@ -61,14 +64,20 @@ def replay(ctx: Context, as_of: str | None, at_position: int | None, fmt: str) -
         _write_json(calendar, query)
         return
     from calendar_core.ical import FeedOptions, FeedRenderer
-    from web.config import from_os
+    from web.config import from_os, read_uid_domain
 
-    settings = from_os(None)
+    try:
+        settings = from_os(None)
+        uid_domain, note = read_uid_domain(store, settings)
+    except ValueError as error:  # a setting that is not one (UidDomainError among them)
+        raise click.ClickException(str(error)) from None
+    if note is not None:
+        click.echo(f"note: {note}", err=True)
     renderer = FeedRenderer(
         FeedOptions(
             name=str(settings["FEED_NAME"]),
-            uid_domain=str(settings["UID_DOMAIN"]),
-            base_url=str(settings["BASE_URL"] or settings["FEED_BASE_URL"]),
+            uid_domain=uid_domain,
+            base_url=str(settings["BASE_URL"] or settings["FEED_BASE_URL"] or REPLAY_BASE_URL),
         )
     )
     body = renderer.feed(select(calendar, query), last_modified=calendar.last_recorded_at)

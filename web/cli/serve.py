@@ -13,16 +13,15 @@ import click
 from web.cli import Context
 
 SERVERS = ("granian", "gunicorn")
-# Set by `serve` for the worker processes, which each build their own app from them.
+# Set by `serve` for the worker processes, which each build their own app from it.
 _DB_VARIABLE = "DIPLOCAL_SERVE_DB"
-_BASE_VARIABLE = "DIPLOCAL_SERVE_FEED_BASE_URL"
 
 
 def served_app() -> Any:
     """The app a worker process of `diplocal serve` builds (own store connection, own caches)."""
     from web import create_app
 
-    return create_app({"DB": os.environ[_DB_VARIABLE], "FEED_BASE_URL": os.environ[_BASE_VARIABLE]})
+    return create_app({"DB": os.environ[_DB_VARIABLE]})
 
 
 def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
@@ -144,20 +143,45 @@ def _store_line(obj: Context) -> str:
 @click.option(
     "--access-log/--no-access-log", default=True, show_default=True, help="Log each request."
 )
+@click.option(
+    "--change-uid-domain",
+    is_flag=True,
+    help="Record a UID domain that differs from the one stored with the log "
+    "(every subscriber then sees every summit as a new event).",
+)
 @click.pass_obj
 def serve(
-    obj: Context, host: str, port: int, demo: bool, workers: int, server: str, access_log: bool
+    obj: Context,
+    host: str,
+    port: int,
+    demo: bool,
+    workers: int,
+    server: str,
+    access_log: bool,
+    change_uid_domain: bool,
 ) -> None:
     """Serve the calendar, its feeds and the API (several worker processes).
 
     Links inside the feed use DIPLOCAL_BASE_URL when set (set it to the address subscribers
-    use, e.g. behind a proxy); otherwise the address served on (this machine's name for
-    0.0.0.0 or ::).
+    use, e.g. behind a proxy); otherwise the scheme and host each request was made to.
+    Event UIDs end in DIPLOCAL_UID_DOMAIN, else DIPLOCAL_BASE_URL's host; the domain is
+    stored with the log, and a different one is refused unless --change-uid-domain.
     """
+    from web.config import change_warning, from_os, settle_uid_domain
     from web.demo import load_demo
 
     check_port_free(host, port)
     store = obj.store(create=True)
+    try:
+        settings = from_os({"UID_DOMAIN_CHANGE": True} if change_uid_domain else None)
+        uid_domain = settle_uid_domain(store, settings)
+    except ValueError as error:  # UidDomainError, or a setting that is not one
+        store.close()
+        obj._store = None
+        raise click.ClickException(str(error)) from None
+    if uid_domain.replaced is not None:
+        how = "--change-uid-domain" if change_uid_domain else "DIPLOCAL_UID_DOMAIN_CHANGE"
+        click.echo(change_warning(uid_domain, how))
     if demo:
         added = load_demo(store)
         click.echo(
@@ -182,16 +206,16 @@ def serve(
     click.echo(f"Feed:      {base}/calendar.ics")
     if host in WILDCARDS and not configured:
         click.echo(
-            f"           (links in the feed use {base}; set DIPLOCAL_BASE_URL to the address\n"
-            "           subscribers reach, e.g. https://calendar.example.org)"
+            "           (links in the feed use the address each subscriber used; behind a\n"
+            "           proxy set DIPLOCAL_BASE_URL, e.g. https://calendar.example.org)"
         )
+    click.echo(f"UIDs:      <summit id>@{uid_domain.domain} (stored with the log)")
     click.echo(
         "Subscribe: Apple Calendar: File > New Calendar Subscription, paste the feed URL.\n"
         "           Google Calendar: Other calendars > From URL. Outlook.com: Add calendar >\n"
         "           Subscribe from web. The web page has one-click links for all three."
     )
     os.environ[_DB_VARIABLE] = obj.db
-    os.environ[_BASE_VARIABLE] = base
     run = _granian if server == "granian" else _gunicorn
     run(host, port, workers, access_log)
 
