@@ -92,6 +92,7 @@ class PostgresEventStore(SQLEventStore):
 
     QUERIES: ClassVar[Queries] = Queries("%s")
     UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = (errors.UniqueViolation,)
+    DATABASE_ERROR: ClassVar[tuple[type[Exception], ...]] = (psycopg.Error,)
     UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (
         psycopg.OperationalError,
         errors.ReadOnlySqlTransaction,  # a read-only database or a standby

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from events.store import LogError
 
 if TYPE_CHECKING:
     from events.sql import SQLEventStore
@@ -77,12 +81,12 @@ class SQLSnapshotStore:
     def save(self, snapshot: Snapshot) -> None:
         """Keep a snapshot (one already at its position stays)."""
         row = (snapshot.position, snapshot.head_hash, snapshot.code_version)
-        with self._log.transaction() as conn:
+        with self._refused("save a snapshot"), self._log.transaction() as conn:
             conn.execute(self._insert, (*row, snapshot.body, snapshot.mac))
 
     def nearest(self, position: int) -> Snapshot | None:
         """The latest snapshot at or before a position."""
-        with self._log.connection() as conn:
+        with self._refused("read snapshots"), self._log.connection() as conn:
             row = conn.execute(self._nearest, (position,)).fetchone()
         if row is None:
             return None
@@ -90,8 +94,17 @@ class SQLSnapshotStore:
 
     def drop(self, position: int) -> None:
         """Forget the snapshot at a position."""
-        with self._log.transaction() as conn:
+        with self._refused("drop a snapshot"), self._log.transaction() as conn:
             conn.execute(self._drop, (position,))
+
+    @contextmanager
+    def _refused(self, doing: str) -> Iterator[None]:
+        """Any database error as a LogError: a role that may not touch snapshots (a replica's)
+        serves without them."""
+        try:
+            yield
+        except self._log.DATABASE_ERROR as error:
+            raise LogError(f"cannot {doing}: {error}") from error
 
 
 _BESIDE: weakref.WeakKeyDictionary[object, SnapshotStore] = weakref.WeakKeyDictionary()

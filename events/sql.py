@@ -98,6 +98,7 @@ class SQLEventStore:
     QUERIES: ClassVar[Queries] = Queries("?")
     UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = ()
     UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = ()
+    DATABASE_ERROR: ClassVar[tuple[type[Exception], ...]] = ()  # any error of the driver
 
     _conn: Any
 

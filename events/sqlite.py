@@ -79,6 +79,7 @@ class SQLiteEventStore(SQLEventStore):
 
     UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (sqlite3.OperationalError,)
     UNIQUE_VIOLATION: ClassVar[tuple[type[Exception], ...]] = (sqlite3.IntegrityError,)
+    DATABASE_ERROR: ClassVar[tuple[type[Exception], ...]] = (sqlite3.Error,)
 
     _conn: sqlite3.Connection
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from calendar_core.projection import Calendar
 from calendar_core.snapshot import Unusable, restore, take
-from events import EventStore
+from events import EventStore, LogError
 from events.snapshots import SnapshotStore
 
 log = logging.getLogger("diplocal")
@@ -64,17 +64,20 @@ class Keeper:
     def nearest(self, position: int) -> Calendar | None:
         """The calendar of the latest usable snapshot at or before a position (unusable ones
         on the way are dropped, to be taken again)."""
-        while (snapshot := self._kept.nearest(position)) is not None:
-            try:
-                calendar = restore(
-                    snapshot, self._key, code_version(), self._hash_at(snapshot.position)
-                )
-            except Unusable as error:
-                log.warning("diplocal: %s; dropped, the calendar is folded from the log", error)
-                self._kept.drop(snapshot.position)
-                continue
-            self._last = max(self._last, calendar.position)
-            return calendar
+        try:
+            while (snapshot := self._kept.nearest(position)) is not None:
+                try:
+                    calendar = restore(
+                        snapshot, self._key, code_version(), self._hash_at(snapshot.position)
+                    )
+                except Unusable as error:
+                    log.warning("diplocal: %s; dropped, the calendar is folded from the log", error)
+                    self._kept.drop(snapshot.position)
+                    continue
+                self._last = max(self._last, calendar.position)
+                return calendar
+        except LogError as error:  # a cache: without it the calendar is folded from the log
+            log.warning("diplocal: %s", error)
         return None
 
     def maybe_take(self, calendar: Calendar) -> None:
@@ -84,7 +87,10 @@ class Keeper:
         head_hash = self._hash_at(calendar.position)
         if head_hash is None:
             return
-        self._kept.save(take(calendar, head_hash, self._key, code_version()))
+        try:
+            self._kept.save(take(calendar, head_hash, self._key, code_version()))
+        except LogError as error:  # a cache: serving goes on without it
+            log.warning("diplocal: %s", error)
         self._last = calendar.position
 
     def _hash_at(self, position: int) -> str | None:
