@@ -165,12 +165,12 @@ def test_unknown_paths_and_methods_are_problems(client: FlaskClient) -> None:
     assert "GET" in response.headers["Allow"]
 
 
-def test_an_unexpected_error_is_a_500_problem(app: Flask) -> None:
+def test_an_unexpected_error_is_a_500_problem(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     @app.get("/boom")
     def boom() -> str:
         raise RuntimeError("kaput")
 
-    app.logger.disabled = True
+    monkeypatch.setattr(app.logger, "disabled", True)  # the logger is shared by every app
     body = problem(app.test_client().get("/boom"), 500)
     assert "kaput" not in body["detail"]
 
