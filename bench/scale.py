@@ -18,8 +18,8 @@ import os.path
 import sys
 
 # bench/http.py would shadow the stdlib's http: keep this folder last on the import path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE] + [_HERE]
+_HERE = os.path.dirname(os.path.realpath(__file__))  # Python puts the resolved folder there
+sys.path[:] = [p for p in sys.path if os.path.realpath(p or os.curdir) != _HERE] + [_HERE]
 
 import argparse  # noqa: E402
 import json  # noqa: E402
