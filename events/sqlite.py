@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from events import WRITE_WAIT_SECONDS
 from events.clock import Clock, system_clock
 from events.sql import SQLEventStore
 
@@ -71,12 +72,20 @@ class SQLiteEventStore(SQLEventStore):
 
     _conn: sqlite3.Connection
 
-    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Clock = system_clock,
+        *,
+        write_wait: float = WRITE_WAIT_SECONDS,
+    ) -> None:
+        """Open (or create) the file; a writer waits `write_wait` seconds for the write lock."""
         super().__init__(clock)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
+        # how long a writer waits for another's lock; then "database is locked": LogUnavailable
+        conn.execute(f"PRAGMA busy_timeout = {max(1, round(write_wait * 1000))}")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after a big import
         self._conn = conn
