@@ -159,7 +159,10 @@ class Bench:
     def command(self, kind: str, port: int) -> list[str]:
         """The command line of a server kind."""
         if kind == "gunicorn":  # the README's deployment
-            return [str(BIN / "gunicorn"), "-w", "4", "-b", f"127.0.0.1:{port}", "web:create_app()"]
+            return [
+                *(str(BIN / "gunicorn"), "-k", "gevent", "--worker-connections", "2048"),
+                *("-w", "4", "-b", f"127.0.0.1:{port}", "web:create_app()"),
+            ]
         workers = ["--workers", "1"] if kind == "serve-1" else []
         return self.diplocal("serve", "--port", str(port), "--no-access-log", *workers)
 

@@ -83,13 +83,14 @@ class Query:
         return True
 
 
-def _order(summit: Summit) -> tuple[datetime, str]:
+def order_key(summit: Summit) -> tuple[datetime, str]:
+    """Where a summit stands in a list: its start, then its summit_id."""
     return sort_instant(summit.schedule, summit.location.timezone), summit.summit_id
 
 
 def select(calendar: Calendar, query: Query) -> list[Summit]:
     """The summits a query picks, without retracted ones, by start then summit_id."""
-    return sorted((s for s in calendar.summits.values() if query.matches(s)), key=_order)
+    return sorted((s for s in calendar.summits.values() if query.matches(s)), key=order_key)
 
 
 def _utc_text(instant: datetime | None) -> str | None:

@@ -30,8 +30,13 @@ from events.store import (
 )
 from events.tokens import Token, TokenError, TokenStore, tokens_of
 
+# How long a writer waits for the log's write lock (held by another append or by an import)
+# before LogUnavailable, which the web answers with 503 and Retry-After.
+WRITE_WAIT_SECONDS = 5.0
+
 __all__ = [
     "EVENT_TYPES",
+    "WRITE_WAIT_SECONDS",
     "Claimed",
     "Clock",
     "ConcurrencyError",
@@ -69,8 +74,17 @@ __all__ = [
 ]
 
 
-def open_store(url: str, clock: Clock = system_clock, *, create: bool = True) -> EventStore:
+def open_store(
+    url: str,
+    clock: Clock = system_clock,
+    *,
+    create: bool = True,
+    write_wait: float = WRITE_WAIT_SECONDS,
+) -> EventStore:
     """Open the store a URL names: a SQLite path, `sqlite:///path`, `memory:` or `postgresql://`.
+
+    A writer of a SQLite or PostgreSQL store waits at most `write_wait` seconds for the write
+    lock (another append, an import) and then gets LogUnavailable.
 
     With `create=False` a missing store (no file, or a database without the log) is refused
     with StoreMissing instead of being created. Errors are StoreError (a LogError) with a
@@ -82,17 +96,19 @@ def open_store(url: str, clock: Clock = system_clock, *, create: bool = True) ->
 
         return MemoryEventStore(clock)
     if address.kind == "postgresql":
-        return _open_postgres(address, clock, create=create)
+        return _open_postgres(address, clock, create=create, write_wait=write_wait)
     from events.sqlite import SQLiteEventStore
 
     check_sqlite(address.target, create=create)
     try:
-        return SQLiteEventStore(address.target, clock)
+        return SQLiteEventStore(address.target, clock, write_wait=write_wait)
     except (sqlite3.DatabaseError, OSError) as error:
         raise StoreUnreadable(f"cannot open the SQLite store {address.target}: {error}") from None
 
 
-def _open_postgres(address: StoreAddress, clock: Clock, *, create: bool) -> EventStore:
+def _open_postgres(
+    address: StoreAddress, clock: Clock, *, create: bool, write_wait: float
+) -> EventStore:
     """A PostgresEventStore; connection failures and (unless `create`) a missing log refused."""
     try:
         import psycopg
@@ -114,6 +130,6 @@ def _open_postgres(address: StoreAddress, clock: Clock, *, create: bool) -> Even
                 row = conn.execute("SELECT to_regclass('events') IS NOT NULL").fetchone()
             if row is None or not row[0]:
                 raise StoreMissing(f"the PostgreSQL database {shown} holds no diplocal log")
-        return PostgresEventStore(address.target, clock)
+        return PostgresEventStore(address.target, clock, write_wait=write_wait)
     except psycopg.Error as error:
         raise unreachable(error) from None

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import psycopg
 from psycopg import errors
 
+from events import WRITE_WAIT_SECONDS
 from events.clock import Clock, system_clock
 from events.sql import COLUMNS, Queries, SQLEventStore
 
@@ -83,8 +84,9 @@ _SCHEMA_PRESENT = (
 # The write lock: it conflicts with itself but not with readers (ACCESS SHARE), so appends are
 # serialised and commit in position order: a reader paging by position never skips a row that
 # commits late. PostgreSQL lets a role take it with UPDATE rights on the table (which the
-# triggers make useless for anything else).
-_BEGIN_WRITE = "BEGIN; LOCK TABLE events IN EXCLUSIVE MODE"
+# triggers make useless for anything else). A writer waits for it at most lock_timeout
+# (milliseconds), then gets LockNotAvailable: LogUnavailable.
+_BEGIN_WRITE = "BEGIN; SET LOCAL lock_timeout = {wait}; LOCK TABLE events IN EXCLUSIVE MODE"
 
 
 class PostgresEventStore(SQLEventStore):
@@ -95,14 +97,19 @@ class PostgresEventStore(SQLEventStore):
     DATABASE_ERROR: ClassVar[tuple[type[Exception], ...]] = (psycopg.Error,)
     UNAVAILABLE: ClassVar[tuple[type[Exception], ...]] = (
         psycopg.OperationalError,
+        errors.LockNotAvailable,  # the write lock not had within the wait (an OperationalError)
         errors.ReadOnlySqlTransaction,  # a read-only database or a standby
     )
 
     _conn: psycopg.Connection[Any]
 
-    def __init__(self, url: str, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, url: str, clock: Clock = system_clock, *, write_wait: float = WRITE_WAIT_SECONDS
+    ) -> None:
+        """Connect (and create the schema); a writer waits `write_wait` seconds for the lock."""
         super().__init__(clock)
         self.url = url
+        self._begin = _BEGIN_WRITE.format(wait=max(1, round(write_wait * 1000)))
         self._conn = self._connect()
         self._set_up()
 
@@ -140,7 +147,11 @@ class PostgresEventStore(SQLEventStore):
         return self._conn
 
     def _begin_write(self) -> None:
-        self._conn.execute(_BEGIN_WRITE)
+        try:
+            self._conn.execute(self._begin)
+        except psycopg.Error:  # the lock not had in time: leave no aborted transaction behind
+            self._rollback()
+            raise
 
     def close(self) -> None:
         """Close the connection (one inherited through fork is left to the parent)."""

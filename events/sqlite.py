@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, ClassVar
 
+from events import WRITE_WAIT_SECONDS
 from events.clock import Clock, system_clock
 from events.sql import SQLEventStore
 
@@ -55,9 +56,24 @@ ALTER TABLE events DROP COLUMN recorded_at_us;
 """
 
 
+_NAMES = {"events", "tokens", "snapshots", "settings", "events_no_update", "events_no_delete"}
+
+
+def _ready(conn: sqlite3.Connection) -> bool:
+    """Whether the file is in WAL mode with the whole schema (then opening writes nothing, and
+    does not wait behind a writer such as an import)."""
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    return mode == "wal" and names >= _NAMES and "recorded_at_us" not in columns
+
+
 def _set_up(conn: sqlite3.Connection, attempts: int = 100) -> None:
-    """WAL mode and the schema. Switching a new file to WAL does not wait on the busy timeout
-    when other processes open it at the same moment, so that step is retried a while."""
+    """WAL mode and the schema, unless the file has them. Switching a new file to WAL does not
+    wait on the busy timeout when other processes open it at the same moment, so that step is
+    retried a while."""
+    if _ready(conn):
+        return
     for attempt in range(attempts):
         try:
             conn.execute("PRAGMA journal_mode = WAL")
@@ -83,12 +99,20 @@ class SQLiteEventStore(SQLEventStore):
 
     _conn: sqlite3.Connection
 
-    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        clock: Clock = system_clock,
+        *,
+        write_wait: float = WRITE_WAIT_SECONDS,
+    ) -> None:
+        """Open (or create) the file; a writer waits `write_wait` seconds for the write lock."""
         super().__init__(clock)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 10000")
+        # how long a writer waits for another's lock; then "database is locked": LogUnavailable
+        conn.execute(f"PRAGMA busy_timeout = {max(1, round(write_wait * 1000))}")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA journal_size_limit = 67108864")  # shrink the WAL after a big import
         self._conn = conn

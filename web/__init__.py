@@ -45,7 +45,7 @@ def create_app(
 
             db = default_db()
             os.makedirs(os.path.dirname(db), exist_ok=True)
-        store = open_store(str(db), clock)
+        store = open_store(str(db), clock, write_wait=float(settings["WRITE_WAIT_SECONDS"]))
     try:
         uid_domain = settings_module.settle_uid_domain(store, settings)
     except settings_module.UidDomainError:
@@ -77,7 +77,9 @@ def create_app(
             snapshots=_keeper(store, settings),
         ),
         renderers=FeedRenderers(options, fixed_base, int(settings["FEED_HOSTS"])),
-        feeds=ResponseCache(int(settings["FEED_CACHE_SIZE"])),
+        feeds=ResponseCache(
+            int(settings["FEED_CACHE_SIZE"]), max_bytes=int(settings["FEED_CACHE_BYTES"])
+        ),
         settings=settings,
     )
     app.extensions["diplocal"] = state

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
-from calendar_core.query import calendar_json, summit_json
+from calendar_core.query import calendar_json, order_key, select, summit_json
 from calendar_core.service import Refusal, Submission, record_event
-from calendar_core.summit import Status
+from calendar_core.summit import Status, Summit
 from events import Recorded
 from web.auth import reader, writer
 from web.context import state
+from web.live import View
 from web.models import EventSubmission
 from web.params import LARGEST, parse_point, parse_query, resolve, whole_number
-from web.problems import Problem
+from web.problems import Problem, invalid
 
 bp = Blueprint("api", __name__)
 
@@ -113,15 +115,44 @@ def append_event(summit_id: str) -> Response:
 
 @bp.get("/api/summits")
 def list_summits() -> Response:
-    """The calendar's current state (or as of a point), filtered as the feed is."""
+    """The calendar's current state (or as of a point), filtered as the feed is; with `limit`
+    or `after` (a summit_id, as `next_after` gives it) one page of it in the list's order."""
     st = state()
     query = parse_query(request.args)
     point = parse_point(request.args)
+    after = request.args.get("after")
+    raw_limit = request.args.get("limit")
+    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
+    limit = None if raw_limit is None else min(whole_number(raw_limit, "limit", 1), cap)
     with st.live.lock:
         view = resolve(st.live, point)
-        payload = calendar_json(view.calendar, query)
-    payload["position"] = view.position
-    return jsonify(payload)
+        if after is None and limit is None:
+            payload = calendar_json(view.calendar, query)
+            payload["position"] = view.position
+            return jsonify(payload)
+        summits = select(view.calendar, query)
+        start = 0 if after is None else _place_after(summits, view, after)
+        end = len(summits) if limit is None else start + limit
+        page = summits[start:end]
+        listed = [summit_json(summit) for summit in page]
+    return jsonify(
+        {
+            "position": view.position,
+            "summits": listed,
+            "after": after,
+            "limit": limit,
+            "next_after": page[-1].summit_id if page and end < len(summits) else None,
+        }
+    )
+
+
+def _place_after(summits: list[Summit], view: View, after: str) -> int:
+    """The index in the sorted list just past the summit `after` names: it need not be listed
+    (retracted or filtered out since the page before), only known at the view's position."""
+    cursor = view.calendar.summits.get(after)
+    if cursor is None:
+        raise invalid("after", f"no summit {after[:80]!r} at position {view.position}")
+    return bisect.bisect_right(summits, order_key(cursor), key=order_key)
 
 
 @bp.get("/api/summits/<summit_id>")

@@ -77,6 +77,12 @@ class Rendered:
             return False
         return self.modified_second <= since.timestamp()
 
+    @property
+    def size(self) -> int:
+        """The bytes this response holds: its body and its header texts."""
+        headers = self.headers + self.not_modified_headers
+        return len(self.body) + sum(len(name) + len(value) for name, value in headers)
+
 
 def etag_matches(etag: str, header: str) -> bool:
     """Weak comparison of an ETag against an If-None-Match list (or `*`)."""
@@ -86,25 +92,98 @@ def etag_matches(etag: str, header: str) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in header.split(","))
 
 
-class ResponseCache:
-    """A small thread-safe LRU of rendered responses."""
+# The default bound of a ResponseCache: bytes of rendered responses one worker keeps.
+MAX_BYTES = 64 << 20
 
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
-        self._size = size
+
+@dataclass(frozen=True)
+class _Newest:
+    """Where the newest version of a name is kept (never equal to a caller's key)."""
+
+    name: Hashable
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: int | None
+    rendered: Rendered
+
+
+class ResponseCache:
+    """Rendered responses in a thread-safe LRU bounded in entries and in bytes.
+
+    A key `(version, name)` (an int, then anything hashable) is a name at a version, such as
+    a feed's query at a log position: the newest version of each name is kept in one place
+    that a newer version replaces, so a live feed keeps one body however often the log moves.
+    An older version asked for afterwards (an `at_position` or `as_of` view) is kept apart,
+    like any other key, until the bounds push it out. Whatever was stored last stays even if
+    it alone is over the byte bound: the biggest feed is never rendered on every request.
+    """
+
+    def __init__(self, max_entries: int = 256, *, max_bytes: int = MAX_BYTES) -> None:
+        self._items: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._max_entries = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Rendered | None:
-        """The response stored under a key, if any."""
-        return self._items.get(key)
+        """The response stored under a key, if any (and mark it as recently used)."""
+        versioned = _versioned(key)
+        with self._lock:
+            if versioned is not None:
+                version, name = versioned
+                newest = self._items.get(_Newest(name))
+                if newest is not None and newest.version == version:
+                    self._items.move_to_end(_Newest(name))
+                    return newest.rendered
+            entry = self._items.get(key)
+            if entry is None:
+                return None
+            self._items.move_to_end(key)
+            return entry.rendered
 
     def put(self, key: Hashable, value: Rendered) -> None:
-        """Store a response, dropping the least recently stored beyond the size."""
+        """Store a response (replacing an older version of its name), then keep to the bounds."""
+        versioned = _versioned(key)
         with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            if versioned is None:
+                self._store(key, _Entry(None, value))
+            else:
+                version, name = versioned
+                newest = self._items.get(_Newest(name))
+                if newest is None or newest.version is None or version >= newest.version:
+                    self._drop(key)  # kept apart earlier, now the newest
+                    self._store(_Newest(name), _Entry(version, value))
+                else:
+                    self._store(key, _Entry(version, value))
+            while len(self._items) > 1 and (
+                len(self._items) > self._max_entries or self._bytes > self._max_bytes
+            ):
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= dropped.rendered.size
+
+    def _store(self, key: Hashable, entry: _Entry) -> None:
+        self._drop(key)
+        self._items[key] = entry
+        self._bytes += entry.rendered.size
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._items.pop(key, None)
+        if entry is not None:
+            self._bytes -= entry.rendered.size
+
+    @property
+    def bytes(self) -> int:
+        """The bytes of the responses held now (`Rendered.size` summed)."""
+        return self._bytes
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def _versioned(key: Hashable) -> tuple[int, Hashable] | None:
+    """`(version, name)` for a key of that form, else None."""
+    if isinstance(key, tuple) and len(key) == 2 and type(key[0]) is int:
+        return key[0], key[1]
+    return None

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_EVERY": 10_000,
     "SNAPSHOT_KEY_FILE": None,
     "FEED_CACHE_SIZE": 256,
+    "FEED_CACHE_BYTES": 64 << 20,  # rendered responses one worker keeps, at most
+    "WRITE_WAIT_SECONDS": 5.0,  # how long a write waits for the log's lock before a 503
     "FEED_HOSTS": 8,  # feed renderers kept for request hosts (BASE_URL unset), least recent out
 }
 
@@ -53,6 +55,8 @@ ENV = {
     "DIPLOCAL_TRUSTED_HOSTS": "TRUSTED_HOSTS",
     "DIPLOCAL_DEMO": "DEMO",
     "DIPLOCAL_SNAPSHOT_EVERY": "SNAPSHOT_EVERY",
+    "DIPLOCAL_WRITE_WAIT_SECONDS": "WRITE_WAIT_SECONDS",
+    "DIPLOCAL_FEED_CACHE_BYTES": "FEED_CACHE_BYTES",
     "DIPLOCAL_SNAPSHOT_KEY_FILE": "SNAPSHOT_KEY_FILE",
 }
 _FLAGS = frozenset({"DEMO", "UID_DOMAIN_CHANGE"})

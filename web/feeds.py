@@ -82,7 +82,7 @@ def summit_file(summit_id: str) -> Response:
                 f"{summit_id} has no date yet (known only to the {summit.schedule.precision}),"
                 " so there is no calendar event to add",
             )
-        key = ("single", base, summit_id, summit.version)
+        key = (summit.version, ("single", base, summit_id))  # a newer version replaces it
         rendered = st.feeds.get(key)
         if rendered is None:
             rendered = Rendered.of(st.renderers.get(base).single(summit), summit.updated_at)

@@ -104,10 +104,16 @@ class Summit(BaseModel):
 
 
 class CalendarState(BaseModel):
-    """The calendar at a position of the log: its summits, filtered."""
+    """The calendar at a position of the log: its summits, filtered; with `limit` or `after`,
+    one page of them (follow `next_after`, null on the last page)."""
 
     position: Position
     summits: list[Summit]
+    after: str | None = Field(default=None, description="The summit the page starts after.")
+    limit: Count | None = Field(default=None, description="The page size used.")
+    next_after: str | None = Field(
+        default=None, description="Pass as `after` for the next page; null on the last."
+    )
 
 
 class History(BaseModel):

@@ -266,6 +266,23 @@ PAGING = [
     ),
 ]
 
+SUMMIT_PAGING = [
+    _param(
+        "after",
+        "query",
+        {"type": "string", "pattern": SUMMIT_ID_PATTERN},
+        "A summit_id (`next_after` of the page before): the page starts just after it, in the "
+        "list's order (start, then summit_id). To walk one state of a changing calendar, pass "
+        "the first page's `position` as `at_position`.",
+    ),
+    _param(
+        "limit",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+        "Page size, capped at 1000. Without `limit` and `after`, the whole list.",
+    ),
+]
+
 
 def _listed(name: str, values: Iterable[str], text: str) -> dict[str, Any]:
     schema = {"type": "array", "items": {"type": "string", "enum": list(values)}}
@@ -488,9 +505,9 @@ def _paths() -> dict[str, Any]:
         ),
         "/api/summits/{summit_id}/events": _append(),
         "/api/summits": _get(
-            "The calendar's state.",
+            "The calendar's state, whole or a page at a time.",
             {"200": _json("CalendarState", "Summits.", _headers(*CACHED)), "422": BAD_PARAMS},
-            FILTERS + POINT,
+            FILTERS + POINT + SUMMIT_PAGING,
         ),
         "/api/summits/{summit_id}": _get(
             "One summit; ETag is its version.",

@@ -13,6 +13,9 @@ import click
 from web.cli import Context
 
 SERVERS = ("granian", "gunicorn")
+# Connections one worker holds open at once, idle or slow ones included: a thousand clients
+# that never finish their request must not keep /healthz from being answered.
+CONNECTIONS = 2048
 # Set by `serve` for the worker processes, which each build their own app from it.
 _DB_VARIABLE = "DIPLOCAL_SERVE_DB"
 
@@ -28,7 +31,8 @@ def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve with granian: a Rust HTTP server, each worker running the app in one Python thread.
 
     One blocking thread per worker keeps requests inside a process one at a time (like a
-    gunicorn sync worker); the HTTP work (accept, parsing, writing the body) stays in Rust.
+    gunicorn sync worker); the HTTP work (accept, parsing, writing the body) stays in Rust,
+    where idle and slow connections wait without holding the thread (up to CONNECTIONS).
     """
     from granian import Granian
     from granian.constants import Interfaces, RuntimeModes
@@ -40,6 +44,7 @@ def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=1,
+        backpressure=CONNECTIONS,
         runtime_mode=RuntimeModes.st,
         websockets=False,
         log_access=access_log,
@@ -49,13 +54,19 @@ def _granian(host: str, port: int, workers: int, access_log: bool) -> None:
 
 
 def _gunicorn(host: str, port: int, workers: int, access_log: bool) -> None:
-    """Serve with gunicorn's Python API (sync workers); each worker builds its own app."""
+    """Serve with gunicorn's Python API on gevent workers; each worker builds its own app.
+
+    A sync worker is held by one slow client and a gthread worker by as many as it has
+    threads; a gevent worker reads requests without tying up anything while they trickle in.
+    """
     from gunicorn.app.base import BaseApplication
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gevent")
+            self.cfg.set("worker_connections", CONNECTIONS)
             self.cfg.set("accesslog", "-" if access_log else None)
             self.cfg.set("graceful_timeout", 5)
 
