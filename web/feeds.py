@@ -51,13 +51,13 @@ def calendar_feed() -> Response:
     base = _base(st)
     with st.live.lock:
         view = resolve(st.live, point)
-        rendered = st.feeds.get((view.position, base, key))
+        rendered = st.feeds.get((view.position, (base, key)))
         if rendered is None:
             summits = select(view.calendar, query)
             renderer = st.renderers.get(base)
             body = renderer.feed(summits, last_modified=view.last_recorded_at)
             rendered = Rendered.of(body, view.last_recorded_at)
-            st.feeds.put((view.position, base, key), rendered)
+            st.feeds.put((view.position, (base, key)), rendered)
     if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:
         st.fast_queries[request.query_string.decode("latin-1")] = key
     return respond(rendered, st)
@@ -112,7 +112,7 @@ class FeedFastPath:
             key = self.state.fast_queries.get(environ.get("QUERY_STRING", ""))
             base = None if key is None else self.state.feed_base(environ)
             if key is not None and base is not None:
-                rendered = self.state.feeds.get((self.state.live.head_position(), base, key))
+                rendered = self.state.feeds.get((self.state.live.head_position(), (base, key)))
                 if rendered is not None:
                     return self._answer(rendered, environ, start_response)
         return self.app(environ, start_response)

@@ -42,7 +42,11 @@ def calendar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         store.append([factories.note(f"note {n}", BUSY).draft])
     for n in range(9):
         store.append([factories.note(f"more {n}", BUSY).draft])
-    yield create_app({"BASE_URL": "https://cal.example.org"}, store=store, clock=clock)
+    yield create_app(
+        {"BASE_URL": "https://cal.example.org", "UID_DOMAIN": "cal.example.org"},
+        store=store,
+        clock=clock,
+    )
     store.close()
 
 

@@ -85,7 +85,11 @@ def post_note(app: Flask, text: str) -> Any:
 def test_a_writer_behind_an_import_gets_503_then_succeeds(
     db: str, store: EventStore, clock: FixedClock
 ) -> None:
-    app = create_app({"BASE_URL": "https://cal.example.org"}, store=store, clock=clock)
+    app = create_app(
+        {"BASE_URL": "https://cal.example.org", "UID_DOMAIN": "cal.example.org"},
+        store=store,
+        clock=clock,
+    )
     with SlowImport(db, clock, expected_head=1) as importing:
         started = time.monotonic()
         refused = post_note(app, "sent during the import")
