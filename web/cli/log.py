@@ -165,17 +165,17 @@ def import_lines(store: EventStore, items: Iterable[Item]) -> tuple[int, int]:
     check = ImportCheck(store)
     line_no = 0
 
-    def checked() -> Iterator[Draft]:
+    def numbered() -> Iterator[Item]:
         nonlocal line_no
-        for line_no, new in items:  # the line of an error raised downstream
-            draft = check.check(line_no, new)
-            if draft is not None:
-                yield draft
+        for item in items:
+            line_no = item[0]  # the line of an error raised downstream
+            yield item
 
     if check.head == 0:
-        return _import(store, checked(), check.head, lambda: line_no), check.skipped
+        drafts = check.drafts(numbered())
+        return _import(store, drafts, check.head, lambda: line_no), check.skipped
     with tempfile.TemporaryFile() as spool:
-        for draft in checked():
+        for draft in check.drafts(numbered()):
             spool.write(_spooled(line_no, draft))
         spool.seek(0)
 
