@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+from collections.abc import Iterable, Iterator
 
 from calendar_core.meaning import evolve
-from calendar_core.summit import Summit
+from calendar_core.summit import OrderKey, Summit, order_key
 from events.record import Recorded
 
 
@@ -29,12 +30,32 @@ def apply(summit: Summit | None, record: Recorded) -> Summit:
 
 
 class Calendar:
-    """Summits (retracted ones included) as of a log position."""
+    """Summits (retracted ones included) as of a log position, kept in list order as they
+    change, so that listing them after one change costs that change, not a sort of all."""
 
     def __init__(self) -> None:
         self.position = 0
         self.last_recorded_at: str | None = None
         self.summits: dict[str, Summit] = {}
+        self._order: list[tuple[OrderKey, str]] = []  # sorted
+        self._keys: dict[str, OrderKey] = {}
+
+    def put(self, summit: Summit) -> None:
+        """Hold a summit's new state, in its place in the order."""
+        summit_id = summit.summit_id
+        key = order_key(summit)
+        old = self._keys.get(summit_id)
+        if old != key:
+            if old is not None:
+                del self._order[bisect.bisect_left(self._order, (old, summit_id))]
+            bisect.insort(self._order, (key, summit_id))
+            self._keys[summit_id] = key
+        self.summits[summit_id] = summit
+
+    def ordered(self) -> Iterator[Summit]:
+        """Every summit by start, then summit_id."""
+        summits = self.summits
+        return (summits[summit_id] for _, summit_id in self._order)
 
     def apply(self, records: Iterable[Recorded]) -> set[str]:
         """Apply the records after `position`, in order; the ids of the summits they changed."""
@@ -45,7 +66,7 @@ class Calendar:
             if record.position != self.position + 1:
                 raise ValueError(f"log gap: record {record.position} follows {self.position}")
             summit_id = record.summit_id
-            self.summits[summit_id] = apply(self.summits.get(summit_id), record)
+            self.put(apply(self.summits.get(summit_id), record))
             self.position, self.last_recorded_at = record.position, record.recorded_at
             changed.add(summit_id)
         return changed
@@ -54,7 +75,11 @@ class Calendar:
         """An independent calendar at the same position (summits are immutable and shared)."""
         twin = Calendar()
         twin.position, twin.last_recorded_at = self.position, self.last_recorded_at
-        twin.summits = dict(self.summits)
+        twin.summits, twin._order, twin._keys = (
+            dict(self.summits),
+            list(self._order),
+            dict(self._keys),
+        )
         return twin
 
     def __eq__(self, other: object) -> bool:

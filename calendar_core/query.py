@@ -12,7 +12,7 @@ import pycountry
 
 from calendar_core.projection import Calendar
 from calendar_core.summit import Status, Summit
-from events.schedule import ScheduleError, sort_instant, utc_bounds
+from events.schedule import ScheduleError, utc_bounds
 from events.schema import KINDS
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in Status if s is not Status.RETRACTED)
@@ -83,14 +83,9 @@ class Query:
         return True
 
 
-def order_key(summit: Summit) -> tuple[datetime, str]:
-    """Where a summit stands in a list: its start, then its summit_id."""
-    return sort_instant(summit.schedule, summit.location.timezone), summit.summit_id
-
-
 def select(calendar: Calendar, query: Query) -> list[Summit]:
     """The summits a query picks, without retracted ones, by start then summit_id."""
-    return sorted((s for s in calendar.summits.values() if query.matches(s)), key=order_key)
+    return [summit for summit in calendar.ordered() if query.matches(summit)]
 
 
 def _utc_text(instant: datetime | None) -> str | None:

@@ -69,7 +69,8 @@ def _calendar_json(calendar: Calendar) -> dict[str, Any]:
 def _calendar(data: dict[str, Any]) -> Calendar:
     calendar = Calendar()
     calendar.position, calendar.last_recorded_at = data["position"], data["last_recorded_at"]
-    calendar.summits = {item["summit_id"]: _summit(item) for item in data["summits"]}
+    for item in data["summits"]:
+        calendar.put(_summit(item))
     return calendar
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from events.schedule import Schedule
+from events.schedule import Schedule, sort_instant
 from events.schema import Location, Participant, Source
 
 
@@ -56,6 +57,14 @@ class Summit:
     sources: tuple[Source, ...] = ()
     outcome: str | None = None
     documents: tuple[str, ...] = ()
+
+
+OrderKey = tuple[datetime, str]
+
+
+def order_key(summit: Summit) -> OrderKey:
+    """Where a summit stands in a list: its start, then its summit_id."""
+    return sort_instant(summit.schedule, summit.location.timezone), summit.summit_id
 
 
 def participant_key(participant: Participant) -> tuple[str, str | None, str | None]:

@@ -8,9 +8,9 @@ import re
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 
-from calendar_core.query import calendar_json, order_key, select, summit_json
+from calendar_core.query import calendar_json, select, summit_json
 from calendar_core.service import Refusal, Submission, record_event
-from calendar_core.summit import Status, Summit
+from calendar_core.summit import Status, Summit, order_key
 from events import Recorded
 from web.auth import reader, writer
 from web.context import state

@@ -17,7 +17,7 @@ from calendar_core.point import Point, position_of
 from calendar_core.projection import Calendar, build
 from calendar_core.query import Query, select
 from calendar_core.service import Refusal, Submission, record_event
-from calendar_core.summit import Summit
+from calendar_core.summit import Summit, order_key
 from events import FixedClock
 from events.memory import MemoryEventStore
 
@@ -272,6 +272,8 @@ def test_random_histories(data: st.DataObject) -> None:
     for cut in [*cuts, len(records)]:
         chunked.apply(records[: cut + 1])  # overlapping chunks: old records are skipped
     assert chunked == run.live
+    for calendar in (run.live, chunked, *run.snapshots):  # kept in order as summits changed
+        assert list(calendar.ordered()) == sorted(calendar.summits.values(), key=order_key)
     _feed_parses(run.live)
 
 
