@@ -37,25 +37,35 @@ class Calendar:
         self.position = 0
         self.last_recorded_at: str | None = None
         self.summits: dict[str, Summit] = {}
-        self._order: list[tuple[OrderKey, str]] = []  # sorted
+        self._order: list[tuple[OrderKey, str]] = []  # sorted, as of the last `ordered`
         self._keys: dict[str, OrderKey] = {}
+        self._moved: set[str] = set()  # summits changed since
 
     def put(self, summit: Summit) -> None:
-        """Hold a summit's new state, in its place in the order."""
-        summit_id = summit.summit_id
-        key = order_key(summit)
+        """Hold a summit's new state (its place in the order is found when next listed)."""
+        self.summits[summit.summit_id] = summit
+        self._moved.add(summit.summit_id)
+
+    def ordered(self) -> Iterator[Summit]:
+        """Every summit by start, then summit_id: after a few changes, only those are placed
+        again; after many (a replay), all are sorted once."""
+        if len(self._moved) > len(self._order) // 8:
+            self._keys = {sid: order_key(summit) for sid, summit in self.summits.items()}
+            self._order = sorted((key, sid) for sid, key in self._keys.items())
+        else:
+            for summit_id in self._moved:
+                self._place(summit_id, order_key(self.summits[summit_id]))
+        self._moved.clear()
+        summits = self.summits
+        return (summits[summit_id] for _, summit_id in self._order)
+
+    def _place(self, summit_id: str, key: OrderKey) -> None:
         old = self._keys.get(summit_id)
         if old != key:
             if old is not None:
                 del self._order[bisect.bisect_left(self._order, (old, summit_id))]
             bisect.insort(self._order, (key, summit_id))
             self._keys[summit_id] = key
-        self.summits[summit_id] = summit
-
-    def ordered(self) -> Iterator[Summit]:
-        """Every summit by start, then summit_id."""
-        summits = self.summits
-        return (summits[summit_id] for _, summit_id in self._order)
 
     def apply(self, records: Iterable[Recorded]) -> set[str]:
         """Apply the records after `position`, in order; the ids of the summits they changed."""
@@ -75,11 +85,8 @@ class Calendar:
         """An independent calendar at the same position (summits are immutable and shared)."""
         twin = Calendar()
         twin.position, twin.last_recorded_at = self.position, self.last_recorded_at
-        twin.summits, twin._order, twin._keys = (
-            dict(self.summits),
-            list(self._order),
-            dict(self._keys),
-        )
+        twin.summits, twin._keys = dict(self.summits), dict(self._keys)
+        twin._order, twin._moved = list(self._order), set(self._moved)
         return twin
 
     def __eq__(self, other: object) -> bool:
