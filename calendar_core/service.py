@@ -93,10 +93,8 @@ def record_event(
                 recorded_by=sent.recorded_by,
             )
         except ValidationError as error:
-            errors = tuple(
-                (f"data.{field}".removesuffix(".data"), text) for field, text in field_errors(error)
-            )
-            return _invalid(errors)
+            fields = field_errors(error)  # "data" itself when the problem is not one field
+            return _invalid(tuple((_in_data(field), text) for field, text in fields))
         try:
             decide(summit, new.event, summit_id=sent.summit_id)
         except UnknownSummit as error:
@@ -145,6 +143,10 @@ def _precheck(
     if version == 0 and not is_summit_id(sent.summit_id):
         return _invalid((("summit_id", f"must match {SUMMIT_ID_PATTERN}"),))
     return None
+
+
+def _in_data(field: str) -> str:
+    return field if field == "data" else f"data.{field}"
 
 
 def _invalid(errors: tuple[tuple[str, str], ...]) -> Outcome:
