@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -14,17 +13,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "tests" / "interop"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _get(url: str) -> bytes | None:
@@ -39,7 +33,7 @@ def test_make_serve_on_a_fresh_clone_serves_the_demo_feed(tmp_path: Path) -> Non
     """Clone, `make serve`, wait for the page; the feed holds the demo and ical.js agrees on it."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("DIPLOCAL_DB", None)
     server = subprocess.Popen(

@@ -31,7 +31,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import tomllib
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -82,17 +82,11 @@ def _blocks() -> list[Block]:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _substitute(text: str, stores: Path) -> str:
     """The documented substitutions: temporary stores and a free port."""
     text = TMP_STORE.sub(lambda match: str(stores / match.group(1)), text)
     text = text.replace("/var/lib/diplocal", str(stores / "var-lib-diplocal"))
-    return PORT.sub(str(_free_port()), text)
+    return PORT.sub(str(free_port()), text)
 
 
 def _running(group: int) -> list[int]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from support.ports import free_port
 
 PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin")
 
@@ -27,12 +28,6 @@ def _tool(name: str) -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _as_owner(command: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root: run it as the postgres user then."""
     if os.geteuid() != 0:
@@ -47,7 +42,7 @@ def postgres_server() -> Iterator[str]:
     data = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     # UTF8 whatever the machine's default locale says (the store keeps non-ASCII text as is).
     subprocess.run(
         _as_owner(

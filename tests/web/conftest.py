@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ import factories
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from support.ports import free_port
 
 from events import EventStore, FixedClock, Token, open_store, tokens_of
 from web import create_app
@@ -113,13 +113,6 @@ def seeded(post: Poster) -> Poster:
     assert post("kr-jp-2025-tokyo", "SummitAnnounced", announce_data()).status_code == 201
     assert post("fr-de-2025-paris", "SummitAnnounced", copy.deepcopy(PARIS)).status_code == 201
     return post
-
-
-def free_port() -> int:
-    """A TCP port free on the loopback interface right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:

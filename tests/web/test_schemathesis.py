@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from support.ports import free_port
 
 from events import Token, open_store, tokens_of
 from events.schema import SUMMIT_ID_PATTERN
@@ -92,12 +92,6 @@ def _versions_only(context: HookContext, headers: dict[str, Any] | None) -> dict
     return {name: value for name, value in headers.items() if name != "If-Match"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -123,7 +117,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert load_demo(store) > 0
     finally:
         store.close()
-    port = _free_port()
+    port = free_port()
     log = folder / "server.log"
     env = {k: v for k, v in os.environ.items() if k not in ("DIPLOCAL_BASE_URL", "DIPLOCAL_DEMO")}
     env["DIPLOCAL_DB"] = str(db)
