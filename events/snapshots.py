@@ -37,6 +37,10 @@ class SnapshotStore(Protocol):
         """The latest snapshot at or before a position."""
         ...
 
+    def latest_position(self) -> int:
+        """The position of the latest snapshot (0: none)."""
+        ...
+
     def drop(self, position: int) -> None:
         """Forget the snapshot at a position."""
         ...
@@ -61,6 +65,10 @@ class MemorySnapshotStore:
         """Forget the snapshot at a position."""
         self._kept.pop(position, None)
 
+    def latest_position(self) -> int:
+        """The position of the latest snapshot (0: none)."""
+        return max(self._kept, default=0)
+
 
 class SQLSnapshotStore:
     """Snapshots in the `snapshots` table of the log's database, over the log's connection."""
@@ -77,6 +85,7 @@ class SQLSnapshotStore:
             f" WHERE position <= {mark} ORDER BY position DESC LIMIT 1"
         )
         self._drop = f"DELETE FROM snapshots WHERE position = {mark}"
+        self._latest = "SELECT max(position) FROM snapshots"
 
     def save(self, snapshot: Snapshot) -> None:
         """Keep a snapshot (one already at its position stays)."""
@@ -96,6 +105,12 @@ class SQLSnapshotStore:
         """Forget the snapshot at a position."""
         with self._refused("drop a snapshot"), self._log.transaction() as conn:
             conn.execute(self._drop, (position,))
+
+    def latest_position(self) -> int:
+        """The position of the latest snapshot (0: none)."""
+        with self._refused("read snapshots"), self._log.connection() as conn:
+            row = conn.execute(self._latest).fetchone()
+        return int(row[0] or 0)
 
     @contextmanager
     def _refused(self, doing: str) -> Iterator[None]:

@@ -25,6 +25,7 @@ class View:
 # What one summit of a cached view is taken to cost in memory (measured: 1.5-2.5 KiB for the
 # summits of bench/scale.py's logs); the view cache is bounded by the sum.
 SUMMIT_BYTES = 2048
+SNAPSHOTS_PER_CATCH_UP = 8
 
 
 class LiveCalendar:
@@ -60,9 +61,13 @@ class LiveCalendar:
         return View(calendar, calendar.position, calendar.last_recorded_at)
 
     def _fold(self, calendar: Calendar, target: int) -> None:
-        """Apply the records up to a position, taking snapshots on the way when they are due
-        (a long catch-up leaves some behind for as-of views and the next worker)."""
+        """Apply the records up to a position, taking the snapshots that are due on the way:
+        a long catch-up (a first start after an import) leaves at most SNAPSHOTS_PER_CATCH_UP
+        behind, for as-of views and the next worker, rather than one per interval."""
         every = 0 if self._snapshots is None else self._snapshots.every
+        if every > 0:
+            spread = -(-(target - calendar.position) // SNAPSHOTS_PER_CATCH_UP)
+            every = max(every, -(-spread // every) * every)  # a multiple of the interval
         while calendar.position < target:
             until = target if every <= 0 else min(target, (calendar.position // every + 1) * every)
             calendar.apply(self.store.read(after=calendar.position, until=until))

@@ -81,14 +81,17 @@ class Keeper:
         return None
 
     def maybe_take(self, calendar: Calendar) -> None:
-        """Save a snapshot when the calendar has moved `every` positions past the last one."""
+        """Save a snapshot when the calendar has moved `every` positions past the last one
+        (this worker's, or another's: workers catching up together take it once)."""
         if self.every <= 0 or calendar.position - self._last < self.every:
             return
-        head_hash = self._hash_at(calendar.position)
-        if head_hash is None:
-            return
         try:
-            self._kept.save(take(calendar, head_hash, self._key, code_version()))
+            self._last = max(self._last, self._kept.latest_position())
+            if calendar.position - self._last < self.every:
+                return
+            head_hash = self._hash_at(calendar.position)
+            if head_hash is not None:
+                self._kept.save(take(calendar, head_hash, self._key, code_version()))
         except LogError as error:  # a cache: serving goes on without it
             log.warning("diplocal: %s", error)
         self._last = calendar.position
