@@ -284,6 +284,13 @@ def row_start_serve(b: Bench) -> list[Row]:
     return _start(b, "serve", "`diplocal serve`")
 
 
+def row_restart_serve(b: Bench) -> list[Row]:
+    """`diplocal serve` started again on a log it has served: from its latest snapshot."""
+    server = b.fresh("serve")
+    _ok(wait_for(server, "/calendar.ics", b.args.timeout), "first start's feed")
+    return _start(b, "serve", "`diplocal serve` restarted (snapshots kept)")
+
+
 def row_start_gunicorn(b: Bench) -> list[Row]:
     """gunicorn -w 4 'web:create_app()' as the README runs it: start to first feed."""
     try:
@@ -531,6 +538,7 @@ ROWS: dict[str, tuple[Callable[[Bench], list[Row]], str]] = {
     "replay-ics": (row_replay_ics, "`replay --format ics` vs the json replay"),
     "verify": (row_verify, "`diplocal verify` vs hashlib over the export"),
     "start-serve": (row_start_serve, "`diplocal serve`: start to first feed"),
+    "restart-serve": (row_restart_serve, "`diplocal serve` restarted: start to first feed"),
     "as-of": (row_as_of, "`as_of` feed, uncached"),
     "audit": (row_audit, "second `/api/audit/verify` vs the first"),
     "static": (row_static, "cached full feed req/s vs a static server"),
