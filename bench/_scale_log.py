@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from events.schema import KINDS
+
 GENERATOR_VERSION = 3
 OPEN_STORIES = 200
 FIRST_RECORDED = datetime(2021, 1, 1, tzinfo=UTC)
@@ -45,15 +47,6 @@ PLACES = [
     ("CH", "Europe/Zurich", "Zürich"),
 ]
 COUNTRIES = sorted({country for country, _, _ in PLACES})
-KINDS = [
-    "bilateral_summit",
-    "multilateral_summit",
-    "state_visit",
-    "official_visit",
-    "working_visit",
-    "sideline_meeting",
-    "other",
-]
 STATUSES = ["tentative", "confirmed", "postponed", "cancelled", "completed"]
 PUBLISHERS = ["Yonhap", "Kyodo", "AFP", "Reuters", "dpa", "Agência Brasil", "PTI"]
 ROLES = ["President", "Prime Minister", "Foreign Minister", "Chancellor", "King"]

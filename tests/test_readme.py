@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.ports import free_port
+from support.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

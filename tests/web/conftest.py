@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import os
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,8 @@ import factories
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from support.ports import free_port
+from support import servers
+from support.servers import free_port
 
 from events import EventStore, FixedClock, Token, open_store, tokens_of
 from web import create_app
@@ -117,20 +117,7 @@ def seeded(post: Poster) -> Poster:
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     """Poll /healthz until it answers 200; fail if the process dies or time runs out."""
-    import urllib.error
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{stop(process)}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)  # polling interval of a bounded readiness loop, not a timing assertion
-    raise AssertionError(f"{url} did not become healthy within {timeout}s")
+    servers.wait_until_healthy(url, process, lambda: stop(process), timeout)
 
 
 def stop(process: subprocess.Popen[bytes]) -> str:

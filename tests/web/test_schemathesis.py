@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import zlib
@@ -35,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support.ports import free_port
+from support.servers import free_port, wait_until_healthy
 
 from events import Token, open_store, tokens_of
 from events.schema import SUMMIT_ID_PATTERN
@@ -92,20 +91,6 @@ def _versions_only(context: HookContext, headers: dict[str, Any] | None) -> dict
     return {name: value for name, value in headers.items() if name != "If-Match"}
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)  # polling interval of a bounded readiness loop, not a timing assertion
-    raise AssertionError(f"{url} did not become healthy within 30 s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`diplocal serve` on a fresh SQLite store with the demo log and a write token."""
@@ -127,7 +112,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process, log)
+        wait_until_healthy(url, process, log.read_text)
         yield url
     finally:
         process.terminate()

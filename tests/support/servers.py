@@ -1,0 +1,35 @@
+"""Helpers for the servers the tests start: a free loopback port, and waiting for /healthz."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_healthy(
+    url: str, process: subprocess.Popen[bytes], printed: Callable[[], str], timeout: float = 30
+) -> None:
+    """Poll /healthz until it answers 200; fail with what the server printed if it dies or
+    time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}:\n{printed()}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.05)  # polling interval of a bounded readiness loop, not a timing assertion
+    raise AssertionError(f"{url} did not become healthy within {timeout} s:\n{printed()}")
