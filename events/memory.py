@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from events.chain import Tip, Verifier
+from events.chain import Tip, verify_chain
 from events.clock import Clock
 from events.record import Draft, Recorded
 from events.store import ConcurrencyError, EventIdTaken, Head, VerifyReport
@@ -97,7 +97,7 @@ class MemoryEventStore:
 
     def verify(self) -> VerifyReport:
         """Re-check the chain."""
-        return Verifier().check(self._log)
+        return verify_chain(self._log)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 import orjson
 
-from events.chain import Tip, Verifier
+from events.chain import Tip, verify_chain
 from events.clock import Clock
 from events.record import RECORD_FIELDS, Draft, Recorded
 from events.store import (
@@ -250,7 +250,7 @@ class SQLEventStore:
 
     def verify(self) -> VerifyReport:
         """Re-check the whole chain with the reference encoder, streaming in position order."""
-        return Verifier().check(self.read())
+        return verify_chain(self.read())
 
     def close(self) -> None:
         """Close the connection."""

@@ -178,8 +178,3 @@ class EventStore(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
-
-
-def read_stream(log: EventStore, summit_id: str, until: int | None = None) -> list[Recorded]:
-    """One summit's records, in version order."""
-    return list(log.read(summit_id=summit_id, until=until))

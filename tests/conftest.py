@@ -61,6 +61,16 @@ def store(request: pytest.FixtureRequest, clock: FixedClock) -> Iterator[EventSt
     opened.close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What `open_store` takes for a new durable log: a SQLite file path, or the URL of a new
+    PostgreSQL database (a module may define its own `db`)."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("pg_url")
+        return url
+    return str(tmp_path / "log.sqlite3")
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """One throwaway PostgreSQL server for the run; an error, never a skip, if it cannot start."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from events import NewEvent
+from events import EventStore, NewEvent, Recorded
 
 ANNOUNCE_DATA: dict[str, Any] = {
     "title": "Korea-Japan summit in Tokyo",
@@ -92,3 +92,8 @@ CONTRACT_ALLOWED: dict[str, set[str]] = {
     "SummitNoted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
     "EntryRetracted": {"tentative", "confirmed", "postponed", "cancelled", "completed"},
 }
+
+
+def read_stream(log: EventStore, summit_id: str, until: int | None = None) -> list[Recorded]:
+    """One summit's records, in version order."""
+    return list(log.read(summit_id=summit_id, until=until))

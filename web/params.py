@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from calendar_core.point import BeyondHead, Point
 from calendar_core.query import Query
 from web.live import LiveCalendar, View
-from web.problems import Problem, invalid
+from web.problems import invalid
 
 LARGEST = (1 << 63) - 1  # what every store can hold as a position or a count
 _DIGITS = re.compile(r"[0-9]{1,19}", re.ASCII)
@@ -71,7 +71,3 @@ def resolve(live: LiveCalendar, point: Point) -> View:
     except BeyondHead as error:
         raise invalid("at_position", str(error)) from None
 
-
-def not_found(what: str) -> Problem:
-    """A 404 problem."""
-    return Problem(404, "Not Found", what)

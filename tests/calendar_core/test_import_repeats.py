@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from factories import read_stream
 
 from calendar_core.projection import fold
 from calendar_core.service import ImportCheck
 from events import EventStore, ImportRejected, NewEvent
-from events.store import read_stream
 
 SID = "kr-us-2026"
 ANNOUNCE: dict[str, Any] = {

@@ -11,6 +11,7 @@ from typing import Any
 
 import factories
 import pytest
+from factories import read_stream
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
@@ -34,7 +35,6 @@ from events import FixedClock, Recorded
 from events.memory import MemoryEventStore
 from events.schedule import ScheduleError
 from events.schema import EVENT_TYPES, MODELS, Event, validate_event
-from events.store import read_stream
 
 SID = "kr-jp-2025"
 TOKYO = {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"}

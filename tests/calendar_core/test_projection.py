@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from factories import read_stream
 
 from calendar_core.meaning import evolve
 from calendar_core.point import BeyondHead, Point, position_of
@@ -16,7 +17,6 @@ from calendar_core.summit import Status, Summit
 from events import FixedClock
 from events.memory import MemoryEventStore
 from events.record import Recorded
-from events.store import read_stream
 
 SID = "kr-jp-2025"
 START = datetime(2025, 6, 1, tzinfo=UTC)

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
+from factories import read_stream
 
 from calendar_core.projection import fold
 from calendar_core.service import ImportCheck, Outcome, Refusal, Submission, record_event
 from events import Draft, EventStore, ImportRejected, NewEvent, Recorded
-from events.store import read_stream
 
 SID = "kr-jp-2025"
 ANNOUNCE: dict[str, Any] = {

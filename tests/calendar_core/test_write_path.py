@@ -18,6 +18,7 @@ from typing import Any
 
 import factories
 import pytest
+from factories import read_stream
 from hypothesis import HealthCheck, event, find, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from calendar_core.service import Outcome, Refusal, Submission, record_event
 from events import EVENT_TYPES, EventStore, FixedClock, Recorded
 from events.memory import MemoryEventStore
 from events.sqlite import SQLiteEventStore
-from events.store import read_stream
 
 SUMMITS = ("alpha-summit", "beta-summit", "gamma-summit")
 BAD_IDS = ("Bad Id", "new-summit\n")

@@ -18,7 +18,6 @@ from events import (
     open_store,
     system_clock,
 )
-from events.store import read_stream
 
 ANNOUNCE: dict[str, Any] = {
     "title": "Worker summit",
@@ -55,7 +54,7 @@ def shared(store: EventStore, writer: int, count: int) -> dict[str, list[str]]:
     """Append notes to one summit everyone writes to, with expected_version, retrying."""
     ok: list[str] = []
     conflicted: list[str] = []
-    version = len(read_stream(store, "shared-summit"))
+    version = len(list(store.read(summit_id="shared-summit")))
     while len(ok) < count:
         draft = note("shared-summit", f"writer {writer} event {len(ok)}")
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from factories import announce, confirm, note
+from factories import announce, confirm, note, read_stream
 
 from events import (
     ConcurrencyError,
@@ -27,18 +27,8 @@ from events import (
 )
 from events.sql import BATCH
 from events.sqlite import SQLiteEventStore
-from events.store import read_stream
 
 HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """What `open_store` takes for a new log: a SQLite file path, or a new PostgreSQL database."""
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return str(tmp_path / "log.sqlite3")
 
 
 @pytest.fixture

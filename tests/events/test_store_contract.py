@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from factories import announce, confirm, note
+from factories import announce, confirm, note, read_stream
 
 from events import (
     Claimed,
@@ -21,7 +21,6 @@ from events import (
     format_stamp,
     tokens_of,
 )
-from events.store import read_stream
 
 
 def _fill(store: EventStore) -> None:

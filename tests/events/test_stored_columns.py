@@ -35,15 +35,6 @@ FORGERIES: dict[str, str] = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new log: a SQLite file path or a new PostgreSQL database's URL."""
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return str(tmp_path / "log.sqlite3")
-
-
 @pytest.fixture
 def log(db: str, clock: FixedClock) -> Iterator[EventStore]:
     """Three records of one summit: announced, noted, noted."""

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from factories import announce, note
+from factories import announce, note, read_stream
 from support.pgserver import _as_owner, _tool, postgres_server
 
 from events import EventStore, FixedClock, LogUnavailable, Token, tokens_of
 from events.postgres import PostgresEventStore
 from events.sqlite import SQLiteEventStore
-from events.store import read_stream
 
 
 def _refused_whole(store: EventStore, match: str | None = None) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import factories
@@ -23,15 +22,6 @@ from web.auth import token_hash
 WAIT = 1.0  # the app store's write wait, seconds
 TOKEN = "write-token-for-the-wait-test"
 SID = "kr-jp-2025-tokyo"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The database: a SQLite file or a new PostgreSQL database."""
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("pg_url")
-        return url
-    return str(tmp_path / "log.sqlite3")
 
 
 @pytest.fixture
