@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
-import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
+
+from events.store import beside
 
 if TYPE_CHECKING:
     from events.sql import SQLEventStore
@@ -89,14 +91,7 @@ class MemorySettings:
             return before
 
 
-_BESIDE: weakref.WeakKeyDictionary[object, LogSettings] = weakref.WeakKeyDictionary()
-
-
 def settings_of(log: object) -> LogSettings:
-    """The settings kept with a log: in its database, or in memory beside a memory log
-    (the same ones for as long as that log lives)."""
-    from events.sql import SQLEventStore
-
-    if isinstance(log, SQLEventStore):
-        return SQLSettings(log)
-    return _BESIDE.setdefault(log, MemorySettings())
+    """The settings kept with a log."""
+    durable: Callable[[SQLEventStore], LogSettings] = SQLSettings
+    return beside(log, durable, MemorySettings)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from events.store import LogError
+from events.store import LogError, beside
 
 if TYPE_CHECKING:
     from events.sql import SQLEventStore
@@ -122,13 +121,7 @@ class SQLSnapshotStore:
             raise LogError(f"cannot {doing}: {error}") from error
 
 
-_BESIDE: weakref.WeakKeyDictionary[object, SnapshotStore] = weakref.WeakKeyDictionary()
-
-
 def snapshots_of(log: object) -> SnapshotStore:
-    """The snapshot store kept beside a log: in its database, or in memory beside a memory log."""
-    from events.sql import SQLEventStore
-
-    if isinstance(log, SQLEventStore):
-        return SQLSnapshotStore(log)
-    return _BESIDE.setdefault(log, MemorySnapshotStore())
+    """The snapshot store kept beside a log."""
+    durable: Callable[[SQLEventStore], SnapshotStore] = SQLSnapshotStore
+    return beside(log, durable, MemorySnapshotStore)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
@@ -12,6 +13,9 @@ from pydantic_core import PydanticCustomError
 from events.record import Claimed, Draft, Recorded, fast_canonical_json, new_event_id
 from events.schema import Event
 from events.upcast import CURRENT_SCHEMA_VERSION, load_event
+
+if TYPE_CHECKING:
+    from events.sql import SQLEventStore
 
 
 @dataclass(frozen=True)
@@ -178,3 +182,23 @@ class EventStore(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+T = TypeVar("T")
+_BESIDE: weakref.WeakKeyDictionary[object, dict[Callable[[], Any], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def beside(log: object, durable: Callable[[SQLEventStore], T], in_memory: Callable[[], T]) -> T:
+    """A store kept beside a log (tokens, snapshots, settings): over the log's database, or
+    in memory beside a memory log, the same one for as long as that log lives."""
+    from events.sql import SQLEventStore
+
+    if isinstance(log, SQLEventStore):
+        return durable(log)
+    kept = _BESIDE.setdefault(log, {})
+    if in_memory not in kept:
+        kept[in_memory] = in_memory()
+    found: T = kept[in_memory]
+    return found

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from events.store import beside
 
 if TYPE_CHECKING:
     from events.sql import SQLEventStore
@@ -88,15 +90,9 @@ class SQLTokenStore:
             return bool(conn.execute(self._delete, (name,)).rowcount)
 
 
-_BESIDE: weakref.WeakKeyDictionary[object, TokenStore] = weakref.WeakKeyDictionary()
-
-
 def tokens_of(log: object) -> TokenStore:
-    """The token store kept beside a log: in its database, or in memory beside a memory log
-    (the same one for as long as that log lives)."""
+    """The token store kept beside a log."""
     from events.memory import MemoryTokenStore
-    from events.sql import SQLEventStore
 
-    if isinstance(log, SQLEventStore):
-        return SQLTokenStore(log)
-    return _BESIDE.setdefault(log, MemoryTokenStore())
+    durable: Callable[[SQLEventStore], TokenStore] = SQLTokenStore
+    return beside(log, durable, MemoryTokenStore)
