@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Any
 
 
 def free_port() -> int:
@@ -33,3 +35,17 @@ def wait_until_healthy(
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.05)  # polling interval of a bounded readiness loop, not a timing assertion
     raise AssertionError(f"{url} did not become healthy within {timeout} s:\n{printed()}")
+
+
+def post_event(url: str, summit_id: str, body: dict[str, Any], token: str) -> int:
+    """POST one event to a running server's API; its status."""
+    request = urllib.request.Request(
+        f"{url}/api/summits/{summit_id}/events",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)

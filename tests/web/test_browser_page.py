@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.servers import post_event
 
 pytestmark = pytest.mark.slow
 
@@ -47,16 +46,8 @@ def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
                 {**helpers.PARIS, "schedule": {"start": "2030-09-10"}, "description": ABOUT},
             ),
         ):
-            request = urllib.request.Request(
-                f"{url}/api/summits/{summit_id}/events",
-                data=json.dumps({"type": "SummitAnnounced", "data": data}).encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "Authorization": f"Bearer {helpers.WRITE_TOKEN}",
-                },
-            )
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 201
+            body = {"type": "SummitAnnounced", "data": data}
+            assert post_event(url, summit_id, body, helpers.WRITE_TOKEN) == 201
         yield url
 
 

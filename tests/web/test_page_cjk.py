@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.servers import post_event
 
 pytestmark = pytest.mark.slow
 
@@ -44,16 +43,8 @@ def server(tmp_path: Path, helpers: Any) -> Iterator[str]:
     data = helpers.announce_data(title=TITLE, participants=participants)
     gunicorn = [sys.executable, "-m", "gunicorn", "-w", "1", "web:create_app()"]
     with helpers.running(lambda port: [*gunicorn, "-b", f"127.0.0.1:{port}"], db) as running:
-        request = urllib.request.Request(
-            f"{running.url}/api/summits/kr-jp-2030-tokyo/events",
-            data=json.dumps({"type": "SummitAnnounced", "data": data}).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {helpers.WRITE_TOKEN}",
-            },
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            assert response.status == 201
+        body = {"type": "SummitAnnounced", "data": data}
+        assert post_event(running.url, "kr-jp-2030-tokyo", body, helpers.WRITE_TOKEN) == 201
         yield running.url
 
 
