@@ -70,4 +70,3 @@ def resolve(live: LiveCalendar, point: Point) -> View:
         return live.view(point)
     except BeyondHead as error:
         raise invalid("at_position", str(error)) from None
-
