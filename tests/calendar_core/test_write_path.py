@@ -315,7 +315,7 @@ def test_the_status_table_on_each_log(kind: str, status: str, event_type: str) -
         announce = Submission(
             SUMMITS[0],
             "SummitAnnounced",
-            {**valid_data(simplest, model, "SummitAnnounced", None)},
+            {**valid_data(simplest, model, "SummitAnnounced", None), "status": "tentative"},
         )
         check(log, model, announce, None)
         for step in reach:
