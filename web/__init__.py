@@ -83,9 +83,9 @@ def create_app(
         settings=settings,
     )
     app.extensions["diplocal"] = state
-    state.chain.first_check(store)
     with state.live.lock:  # fold the calendar now (from a snapshot) rather than in a request
         state.live.current()
+    state.chain.start(store)  # serves meanwhile; /healthz says "verifying" until it ends
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
     problems.register(app)

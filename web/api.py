@@ -235,9 +235,18 @@ def audit_verify() -> Response:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    """Liveness, the head position, and the chain's state (503 while it is broken)."""
+    """Liveness, the head position, and the chain's state: "verifying" while a starting
+    server checks the whole log, 503 once it is found broken."""
     st = state()
-    report = st.chain.check(st.store)
+    report = st.chain.report(st.store)
+    if report is None:  # the server started lately and still verifies the whole log
+        return jsonify(
+            {
+                "status": "verifying",
+                "position": st.live.head_position(),
+                "chain": {"verifying": True, "checked": st.chain.checked},
+            }
+        )
     response = jsonify(
         {
             "status": "ok" if report.ok else "chain broken",

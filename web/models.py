@@ -153,8 +153,16 @@ class VerifyReport(BaseModel):
     problem: str | None = None
 
 
-class Health(BaseModel):
-    """Liveness: the store answers, at this head position."""
+class ChainProgress(BaseModel):
+    """The first check of the whole chain, still running since the server started."""
 
-    status: str
+    verifying: bool
+    checked: Position
+
+
+class Health(BaseModel):
+    """Liveness: the store answers, at this head position, and the chain's state."""
+
+    status: str  # "ok", "verifying" (a starting server checks the chain), "chain broken"
     position: Position | None = None
+    chain: VerifyReport | ChainProgress | None = None

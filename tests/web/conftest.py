@@ -66,12 +66,14 @@ def store(clock: FixedClock, tmp_path: Any) -> Iterator[EventStore]:
 
 @pytest.fixture
 def app(store: EventStore, clock: FixedClock) -> Flask:
-    """The app over the store, with a fixed base URL."""
-    return create_app(
+    """The app over the store, with a fixed base URL, once its chain check has ended."""
+    app = create_app(
         {"BASE_URL": "https://cal.example.org", "UID_DOMAIN": "cal.example.org"},
         store=store,
         clock=clock,
     )
+    assert app.extensions["diplocal"].chain.wait(timeout=60)
+    return app
 
 
 @pytest.fixture

@@ -230,6 +230,7 @@ def test_a_server_on_a_tampered_log_says_so(tmp_path: Path, helpers: Any) -> Non
     conn.close()
     app = create_app({"DB": str(db)})
     client = app.test_client()
+    assert app.extensions["diplocal"].chain.wait(timeout=60)  # the check runs in the background
     health = client.get("/healthz")
     assert health.status_code == 503
     assert health.get_json()["chain"]["first_bad_position"] == 3
