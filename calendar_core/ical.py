@@ -23,6 +23,7 @@ from events.schema import KINDS, Participant
 __all__ = [
     "DEFAULT_LENGTH",
     "DEFAULT_PRODID",
+    "Chunk",
     "FeedOptions",
     "FeedRenderer",
     "end_not_announced",
@@ -71,7 +72,7 @@ class FeedOptions:
 
 
 @dataclass(frozen=True)
-class _Chunk:
+class Chunk:
     """One summit's rendered VEVENT and what the feed needs to know about it."""
 
     body: bytes
@@ -191,7 +192,7 @@ def _wall_or_utc(instant: datetime, tz: ZoneInfo) -> datetime:
     return local
 
 
-def render_vevent(summit: Summit, options: FeedOptions) -> _Chunk | None:
+def render_vevent(summit: Summit, options: FeedOptions) -> Chunk | None:
     """The VEVENT of one summit, or None when it has no place in a calendar."""
     if summit.status is Status.RETRACTED:
         return None
@@ -228,28 +229,55 @@ def render_vevent(summit: Summit, options: FeedOptions) -> _Chunk | None:
     event.add("LOCATION", _location(summit))
     event.add("DESCRIPTION", _description(summit, end_assumed=end_assumed))
     event.add("URL", f"{options.base_url.rstrip('/')}/summits/{summit.summit_id}")
-    return _Chunk(_to_ical(event), tzid, years[0], years[1])
+    return Chunk(_to_ical(event), tzid, years[0], years[1])
 
 
 class FeedRenderer:
-    """Renders feeds and single-event files; each VEVENT once per (summit id, version)."""
+    """Renders feeds and single-event files; each VEVENT once per (summit id, version).
+
+    The chunks it renders are also handed out (`fresh`) to be kept beside the log, and chunks
+    kept earlier are taken back (`adopt`), so that a restarted server renders only what changed.
+    """
 
     def __init__(self, options: FeedOptions, *, cache_size: int = 100_000) -> None:
         self.options = options
-        self._events: OrderedDict[tuple[str, int], _Chunk | None] = OrderedDict()
+        self._events: OrderedDict[tuple[str, int], Chunk | None] = OrderedDict()
         self._cache_size = cache_size
         self._headers: dict[tuple[bool, str | None], bytes] = {}
+        # summit_id -> the latest version rendered here since `fresh` was last called
+        self._fresh: dict[str, tuple[Summit, Chunk]] = {}
 
-    def _chunk(self, summit: Summit) -> _Chunk | None:
+    def _chunk(self, summit: Summit) -> Chunk | None:
         key = (summit.summit_id, summit.version)
         try:
             chunk = self._events[key]
         except KeyError:
             chunk = render_vevent(summit, self.options)
-            self._events[key] = chunk
-            if len(self._events) > self._cache_size:
-                self._events.popitem(last=False)
+            self._cache(key, chunk)
+            if chunk is not None:
+                known = self._fresh.get(summit.summit_id)
+                if known is None or known[0].version < summit.version:
+                    self._fresh[summit.summit_id] = (summit, chunk)
         return chunk
+
+    def _cache(self, key: tuple[str, int], chunk: Chunk | None) -> None:
+        self._events[key] = chunk
+        if len(self._events) > self._cache_size:
+            self._events.popitem(last=False)
+
+    @property
+    def fresh_count(self) -> int:
+        """How many summits' chunks were rendered since `fresh` was last called."""
+        return len(self._fresh)
+
+    def fresh(self) -> list[tuple[Summit, Chunk]]:
+        """The chunks rendered since the last call (each summit's latest), to be kept."""
+        fresh, self._fresh = self._fresh, {}
+        return list(fresh.values())
+
+    def adopt(self, summit: Summit, chunk: Chunk) -> None:
+        """Take a chunk rendered earlier, by this code and these options, for this summit."""
+        self._cache((summit.summit_id, summit.version), chunk)
 
     def _header(self, *, feed: bool, last_modified: str | None) -> bytes:
         key = (feed, last_modified)
@@ -276,7 +304,7 @@ class FeedRenderer:
         self._headers[key] = header
         return header
 
-    def _assemble(self, header: bytes, chunks: list[_Chunk]) -> bytes:
+    def _assemble(self, header: bytes, chunks: list[Chunk]) -> bytes:
         zones: dict[str, None] = {}
         first = min((c.first_year for c in chunks), default=0)
         last = max((c.last_year for c in chunks), default=0)

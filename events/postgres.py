@@ -52,6 +52,18 @@ CREATE TABLE IF NOT EXISTS settings (
     name text PRIMARY KEY,
     value text NOT NULL
 );
+CREATE TABLE IF NOT EXISTS renderings (
+    renderer text NOT NULL,
+    summit_id text NOT NULL,
+    version integer NOT NULL,
+    updated_at text NOT NULL,
+    body bytea NOT NULL,
+    zone text,
+    first_year integer NOT NULL,
+    last_year integer NOT NULL,
+    mac bytea NOT NULL,
+    PRIMARY KEY (renderer, summit_id)
+);
 CREATE OR REPLACE FUNCTION diplocal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the event log is append-only: no %', TG_OP;
@@ -70,11 +82,11 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
 
 TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate")
 
-# Whether the schema is complete: the four tables and the three triggers. When it is, opening a
+# Whether the schema is complete: the five tables and the three triggers. When it is, opening a
 # store runs no DDL at all (so a role without CREATE rights can use a prepared database).
 _SCHEMA_PRESENT = (
     "SELECT to_regclass('tokens') IS NOT NULL AND to_regclass('snapshots') IS NOT NULL"
-    " AND to_regclass('settings') IS NOT NULL"
+    " AND to_regclass('settings') IS NOT NULL AND to_regclass('renderings') IS NOT NULL"
     " AND (SELECT count(*) FROM pg_trigger"
     " WHERE tgrelid = to_regclass('events') AND tgname = ANY(%s)) = %s AND NOT EXISTS"
     " (SELECT 1 FROM information_schema.columns WHERE table_name = 'events'"

@@ -38,6 +38,9 @@ class Connection(Protocol):
     def execute(self, sql: Any, parameters: Any = ..., /) -> Any:
         """Run one statement and return its cursor."""
 
+    def cursor(self) -> Any:
+        """A cursor (for `executemany`)."""
+
 
 class Queries:
     """Every statement the shared code runs, written once with the dialect's placeholder."""

@@ -47,6 +47,18 @@ CREATE TABLE IF NOT EXISTS settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS renderings (
+    renderer TEXT NOT NULL,
+    summit_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    body BLOB NOT NULL,
+    zone TEXT,
+    first_year INTEGER NOT NULL,
+    last_year INTEGER NOT NULL,
+    mac BLOB NOT NULL,
+    PRIMARY KEY (renderer, summit_id)
+);
 """
 # Logs written before 0.2 kept a copy of recorded_at as an integer, outside the hash chain,
 # and let it decide as-of views; nothing reads it now, so it goes.
@@ -56,7 +68,15 @@ ALTER TABLE events DROP COLUMN recorded_at_us;
 """
 
 
-_NAMES = {"events", "tokens", "snapshots", "settings", "events_no_update", "events_no_delete"}
+_NAMES = {
+    "events",
+    "tokens",
+    "snapshots",
+    "settings",
+    "renderings",
+    "events_no_update",
+    "events_no_delete",
+}
 
 
 def _ready(conn: sqlite3.Connection) -> bool:

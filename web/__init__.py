@@ -12,6 +12,8 @@ from flask import Flask, Response
 from events import Clock, EventStore, open_store, system_clock, tokens_of
 
 if TYPE_CHECKING:
+    from calendar_core.ical import FeedRenderer
+    from web.renderings import RenderingKeeper
     from web.snapshots import Keeper
 
 __all__ = ["create_app"]
@@ -84,7 +86,10 @@ def create_app(
     )
     app.extensions["diplocal"] = state
     with state.live.lock:  # fold the calendar now (from a snapshot) rather than in a request
-        state.live.current()
+        live = state.live.current()
+        state.renderings = _renderings(store, settings, state.renderers.fixed)
+        if state.renderings is not None:
+            state.renderings.restore(live.calendar)
     state.chain.start(store)  # serves meanwhile; /healthz says "verifying" until it ends
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
@@ -107,14 +112,38 @@ def create_app(
     return app
 
 
-def _keeper(store: EventStore, settings: Mapping[str, Any]) -> Keeper | None:
-    """Snapshots of the calendar every SNAPSHOT_EVERY positions (0: none), MACed with the key
-    in SNAPSHOT_KEY_FILE."""
-    from events.snapshots import snapshots_of
-    from web.snapshots import Keeper, default_key_file, load_key
+def _key(settings: Mapping[str, Any]) -> bytes | None:
+    """The MAC key of snapshots and kept VEVENTs, in SNAPSHOT_KEY_FILE; None when snapshots
+    are off (SNAPSHOT_EVERY=0): then nothing derived is kept in the database."""
+    from web.snapshots import default_key_file, load_key
 
-    every = int(settings["SNAPSHOT_EVERY"])
-    if every <= 0:
+    if int(settings["SNAPSHOT_EVERY"]) <= 0:
         return None
-    key = load_key(Path(settings["SNAPSHOT_KEY_FILE"] or default_key_file()))
-    return Keeper(store, snapshots_of(store), key, every)
+    return load_key(Path(settings["SNAPSHOT_KEY_FILE"] or default_key_file()))
+
+
+def _keeper(store: EventStore, settings: Mapping[str, Any]) -> Keeper | None:
+    """Snapshots of the calendar every SNAPSHOT_EVERY positions (0: none)."""
+    from events.snapshots import snapshots_of
+    from web.snapshots import Keeper
+
+    key = _key(settings)
+    return (
+        None
+        if key is None
+        else Keeper(store, snapshots_of(store), key, int(settings["SNAPSHOT_EVERY"]))
+    )
+
+
+def _renderings(
+    store: EventStore, settings: Mapping[str, Any], renderer: FeedRenderer | None
+) -> RenderingKeeper | None:
+    """Where the feed of the fixed base URL keeps its VEVENTs (none without a fixed base URL:
+    then links follow each request's host, which clients choose)."""
+    from events.renderings import renderings_of
+    from web.renderings import RenderingKeeper
+
+    key = _key(settings)
+    if key is None or renderer is None:
+        return None
+    return RenderingKeeper(renderings_of(store), key, renderer)

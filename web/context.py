@@ -16,6 +16,7 @@ from events import Clock, EventStore, TokenStore
 from web.audit import ChainWatch
 from web.cache import ResponseCache
 from web.live import LiveCalendar
+from web.renderings import RenderingKeeper
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -70,7 +71,7 @@ class FeedRenderers:
 @dataclass
 class State:
     """The log and its tokens, the clock, the live projection, the chain's check, the feed
-    renderers and the response caches."""
+    renderers (and where the fixed one keeps its VEVENTs) and the response caches."""
 
     store: EventStore
     tokens: TokenStore
@@ -80,6 +81,7 @@ class State:
     feeds: ResponseCache
     settings: dict[str, Any]
     chain: ChainWatch = field(default_factory=ChainWatch)
+    renderings: RenderingKeeper | None = None  # the fixed base URL's VEVENTs, kept in the store
     # raw query string of a live feed request -> its canonical key (for the fast path)
     fast_queries: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 

@@ -49,6 +49,7 @@ def calendar_feed() -> Response:
     point = parse_point(request.args)
     key = query.key()
     base = _base(st)
+    to_keep = None
     with st.live.lock:
         view = resolve(st.live, point)
         rendered = st.feeds.get((view.position, (base, key)))
@@ -58,6 +59,10 @@ def calendar_feed() -> Response:
             body = renderer.feed(summits, last_modified=view.last_recorded_at)
             rendered = Rendered.of(body, view.last_recorded_at)
             st.feeds.put((view.position, (base, key)), rendered)
+            if st.renderings is not None and renderer is st.renderings.renderer:
+                to_keep = st.renderings.due()
+    if to_keep and st.renderings is not None:
+        st.renderings.keep(to_keep)
     if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:
         st.fast_queries[request.query_string.decode("latin-1")] = key
     return respond(rendered, st)

@@ -1,0 +1,138 @@
+"""Rendered calendar entries kept beside the log, so that a restarted server need not render
+every summit again. A cache, never evidence: each row carries a MAC made outside the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from events.store import LogError, beside
+
+if TYPE_CHECKING:
+    from events.sql import SQLEventStore
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One summit's rendered entry at one version (`updated_at` tells that version apart
+    from another log's), what the feed needs to know about it, and its MAC."""
+
+    summit_id: str
+    version: int
+    updated_at: str
+    body: bytes
+    zone: str | None
+    first_year: int
+    last_year: int
+    mac: bytes
+
+
+class RenderingStore(Protocol):
+    """Where renderings are kept: the latest of each summit, for one renderer at a time."""
+
+    def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
+        """Keep these renderings of `renderer` (one replaces a kept one of its summit unless
+        that is of a later version); any other renderer's (other settings or code) are dropped."""
+        ...
+
+    def load(self, renderer: str) -> Iterator[Rendering]:
+        """Every rendering kept for `renderer`."""
+        ...
+
+
+class MemoryRenderingStore:
+    """Renderings in a dict."""
+
+    def __init__(self) -> None:
+        self._renderer = ""
+        self._kept: dict[str, Rendering] = {}
+
+    def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
+        """Keep these renderings of `renderer`, dropping any other renderer's."""
+        if renderer != self._renderer:
+            self._renderer, self._kept = renderer, {}
+        for rendering in renderings:
+            kept = self._kept.get(rendering.summit_id)
+            if kept is None or kept.version <= rendering.version:
+                self._kept[rendering.summit_id] = rendering
+
+    def load(self, renderer: str) -> Iterator[Rendering]:
+        """Every rendering kept for `renderer`."""
+        return iter(list(self._kept.values()) if renderer == self._renderer else [])
+
+
+_COLUMNS = "summit_id, version, updated_at, body, zone, first_year, last_year, mac"
+BATCH = 2000
+
+
+class SQLRenderingStore:
+    """Renderings in the `renderings` table of the log's database, over the log's connection."""
+
+    def __init__(self, log: SQLEventStore) -> None:
+        self._log = log
+        mark = log.QUERIES.mark
+        marks = ", ".join([mark] * 9)
+        self._upsert = (
+            f"INSERT INTO renderings (renderer, {_COLUMNS}) VALUES ({marks})"
+            " ON CONFLICT (renderer, summit_id) DO UPDATE SET version = excluded.version,"
+            " updated_at = excluded.updated_at, body = excluded.body, zone = excluded.zone,"
+            " first_year = excluded.first_year, last_year = excluded.last_year,"
+            " mac = excluded.mac WHERE excluded.version >= renderings.version"
+        )
+        self._drop_others = f"DELETE FROM renderings WHERE renderer <> {mark}"
+        self._load = f"SELECT {_COLUMNS} FROM renderings WHERE renderer = {mark}"
+
+    def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
+        """Keep these renderings of `renderer`, dropping any other renderer's; in batches, so
+        that appends get through between them."""
+        with self._refused("save renderings"), self._log.transaction() as conn:
+            conn.execute(self._drop_others, (renderer,))
+        for start in range(0, len(renderings), BATCH):
+            rows = [
+                (
+                    renderer,
+                    r.summit_id,
+                    r.version,
+                    r.updated_at,
+                    r.body,
+                    r.zone,
+                    r.first_year,
+                    r.last_year,
+                    r.mac,
+                )
+                for r in renderings[start : start + BATCH]
+            ]
+            with self._refused("save renderings"), self._log.transaction() as conn:
+                conn.cursor().executemany(self._upsert, rows)
+
+    def load(self, renderer: str) -> Iterator[Rendering]:
+        """Every rendering kept for `renderer`."""
+        with self._refused("read renderings"), self._log.connection() as conn:
+            rows = conn.execute(self._load, (renderer,)).fetchall()
+        for row in rows:
+            summit_id, version, updated_at, body, zone, first, last, mac = row
+            yield Rendering(
+                summit_id, version, updated_at, _bytes(body), zone, first, last, _bytes(mac)
+            )
+
+    @contextmanager
+    def _refused(self, doing: str) -> Iterator[None]:
+        """Any database error as a LogError: serving goes on without the cache."""
+        try:
+            yield
+        except self._log.DATABASE_ERROR as error:
+            raise LogError(f"cannot {doing}: {error}") from error
+
+
+def _bytes(value: object) -> bytes:
+    """A BLOB column's bytes (text someone wrote there instead is taken as UTF-8: its MAC
+    then fails, as any other alteration's)."""
+    return value.encode() if isinstance(value, str) else bytes(value)  # type: ignore[call-overload]
+
+
+def renderings_of(log: object) -> RenderingStore:
+    """The rendering store kept beside a log."""
+    durable: Callable[[SQLEventStore], RenderingStore] = SQLRenderingStore
+    return beside(log, durable, MemoryRenderingStore)

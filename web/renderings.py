@@ -1,0 +1,113 @@
+"""Rendered VEVENTs at the edge: kept beside the log once a feed has rendered enough new ones,
+and taken back when a server starts, so that a restart renders only what changed since."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from dataclasses import astuple
+from importlib import metadata, resources
+
+from calendar_core.ical import Chunk, FeedOptions, FeedRenderer
+from calendar_core.projection import Calendar
+from calendar_core.summit import Summit
+from events import LogError
+from events.renderings import Rendering, RenderingStore
+from web.snapshots import code_version
+
+log = logging.getLogger("diplocal")
+
+# Fresh chunks worth a write: fewer are simply rendered again after a restart.
+SAVE_AFTER = 256
+# What decides a VEVENT's bytes besides the summit and the feed's options.
+_RENDERING_CODE = ("ical.py", "vtimezone.py")
+_LIBRARIES = ("icalendar", "pycountry")
+
+
+def renderer_name(options: FeedOptions) -> str:
+    """A digest of everything a rendered VEVENT depends on but its summit: the feed's options,
+    the code that builds summits and renders them, and the libraries it renders with."""
+    digest = hashlib.sha256(code_version().encode())
+    for name in _RENDERING_CODE:
+        digest.update(resources.files("calendar_core").joinpath(name).read_bytes())
+    for library in _LIBRARIES:
+        digest.update(f"\n{library} {metadata.version(library)}".encode())
+    digest.update(repr(astuple(options)).encode())
+    return digest.hexdigest()[:32]
+
+
+def _chunk(kept: Rendering) -> Chunk | None:
+    """The chunk a stored row holds, or None when its columns have the wrong types."""
+    if not isinstance(kept.zone, str | None) or not isinstance(kept.body, bytes):
+        return None
+    if not isinstance(kept.first_year, int) or not isinstance(kept.last_year, int):
+        return None
+    return Chunk(kept.body, kept.zone, kept.first_year, kept.last_year)
+
+
+class RenderingKeeper:
+    """Keeps one renderer's chunks in the rendering store, MACed under the snapshot key."""
+
+    def __init__(self, store: RenderingStore, key: bytes, renderer: FeedRenderer) -> None:
+        self._store, self._key, self.renderer = store, key, renderer
+        self.name = renderer_name(renderer.options)
+
+    def restore(self, calendar: Calendar) -> int:
+        """Hand the renderer the kept chunks of the calendar's summits as they are now; the
+        number taken. A chunk of another version, or whose MAC fails, is left to be rendered."""
+        taken = altered = 0
+        try:
+            for kept in self._store.load(self.name):
+                summit = calendar.summits.get(kept.summit_id)
+                if summit is None or (summit.version, summit.updated_at) != (
+                    kept.version,
+                    kept.updated_at,
+                ):
+                    continue
+                chunk = _chunk(kept)
+                if chunk is None or not hmac.compare_digest(self._mac(summit, chunk), kept.mac):
+                    altered += 1
+                    continue
+                self.renderer.adopt(summit, chunk)
+                taken += 1
+        except LogError as error:  # a cache: without it, every summit is rendered
+            log.warning("diplocal: %s", error)
+        if altered:
+            log.warning("diplocal: %d kept VEVENTs fail their MAC: rendered again", altered)
+        return taken
+
+    def due(self) -> list[Rendering] | None:
+        """The renderer's fresh chunks, sealed, once there are enough to keep (call with the
+        live calendar's lock held); None before."""
+        if self.renderer.fresh_count < SAVE_AFTER:
+            return None
+        return [self._sealed(summit, chunk) for summit, chunk in self.renderer.fresh()]
+
+    def keep(self, renderings: list[Rendering]) -> None:
+        """Write sealed chunks to the store (outside any lock: other requests go on)."""
+        try:
+            self._store.save(self.name, renderings)
+        except LogError as error:  # a cache: serving goes on without it
+            log.warning("diplocal: %s", error)
+
+    def _sealed(self, summit: Summit, chunk: Chunk) -> Rendering:
+        return Rendering(
+            summit.summit_id,
+            summit.version,
+            summit.updated_at,
+            chunk.body,
+            chunk.zone,
+            chunk.first_year,
+            chunk.last_year,
+            self._mac(summit, chunk),
+        )
+
+    def _mac(self, summit: Summit, chunk: Chunk) -> bytes:
+        said = (
+            f"{self.name}\n{summit.summit_id}\n{summit.version}\n{summit.updated_at}\n"
+            f"{chunk.zone}\n{chunk.first_year}\n{chunk.last_year}\n"
+        )
+        signed = hmac.new(self._key, said.encode(), hashlib.sha256)
+        signed.update(chunk.body)
+        return signed.digest()
