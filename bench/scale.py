@@ -55,6 +55,7 @@ from _scale_run import (  # noqa: E402
     worker_rss_mb,
 )
 
+PUBLIC_URL = "https://calendar.example.org"  # the servers' DIPLOCAL_BASE_URL
 ROOT = Path(_HERE).parent
 BIN = ROOT / ".venv" / "bin"
 DIPLOCAL = str(BIN / "diplocal")
@@ -172,7 +173,8 @@ class Bench:
         self.ensure_db()
         port = free_port()
         stack = ExitStack()
-        env = dict(self.env, DIPLOCAL_DB=str(self.db))  # gunicorn's web:create_app() reads it
+        # gunicorn's web:create_app() reads DIPLOCAL_DB; a public URL, as the README deploys
+        env = dict(self.env, DIPLOCAL_DB=str(self.db), DIPLOCAL_BASE_URL=PUBLIC_URL)
         server = stack.enter_context(serving(self.command(kind, port), port, env))
         self.servers[kind] = (server, stack)
         return server

@@ -11,6 +11,7 @@ from psycopg import errors
 
 from events import WRITE_WAIT_SECONDS
 from events.clock import Clock, system_clock
+from events.settings import UID_DOMAIN_KEPT_SINCE_CREATION
 from events.sql import COLUMNS, Queries, SQLEventStore
 
 # Taken (for the transaction) by whoever creates the schema, so that processes opening a new
@@ -140,6 +141,11 @@ class PostgresEventStore(SQLEventStore):
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             conn.execute(_SCHEMA)
+            conn.execute(  # a log without events stores its UID domain on first serve
+                "INSERT INTO settings (name, value) SELECT %s, 'yes'"
+                " WHERE NOT EXISTS (SELECT 1 FROM events) ON CONFLICT (name) DO NOTHING",
+                (UID_DOMAIN_KEPT_SINCE_CREATION,),
+            )
 
     # -- dialect hooks --
 

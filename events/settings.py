@@ -13,6 +13,10 @@ if TYPE_CHECKING:
 
 # The domain part of every event UID the log's feeds have served (web/config.py).
 UID_DOMAIN = "uid_domain"
+# Set when the schema is laid out on a log without events (by a version that stores
+# UID_DOMAIN on first serve): without it, a log with events and no UID_DOMAIN was served
+# before the domain was stored, with the default domain.
+UID_DOMAIN_KEPT_SINCE_CREATION = "uid_domain_kept_since_creation"
 
 
 class LogSettings(Protocol):

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from events import WRITE_WAIT_SECONDS
 from events.clock import Clock, system_clock
+from events.settings import UID_DOMAIN_KEPT_SINCE_CREATION
 from events.sql import SQLEventStore
 
 _SCHEMA = """
@@ -68,6 +69,11 @@ ALTER TABLE events DROP COLUMN recorded_at_us;
 """
 
 
+# A log without events gets its UID domain stored on first serve (events/settings.py).
+_NEW_LOG = f"""
+INSERT OR IGNORE INTO settings (name, value)
+SELECT '{UID_DOMAIN_KEPT_SINCE_CREATION}', 'yes' WHERE NOT EXISTS (SELECT 1 FROM events);
+"""
 _NAMES = {
     "events",
     "tokens",
@@ -97,7 +103,7 @@ def _set_up(conn: sqlite3.Connection, attempts: int = 100) -> None:
     for attempt in range(attempts):
         try:
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + _NEW_LOG + "COMMIT;")
             columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
             if "recorded_at_us" in columns:
                 conn.executescript("BEGIN IMMEDIATE;" + _MIGRATE + "COMMIT;")

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from events import EventStore, settings_of
-from events.settings import UID_DOMAIN
+from events.settings import UID_DOMAIN, UID_DOMAIN_KEPT_SINCE_CREATION
 
 DEFAULT_UID_DOMAIN = "diplocal.example"
 
@@ -172,10 +172,15 @@ def _refusal(stored: str, configured: Configured, *, legacy: bool) -> UidDomainE
 def _served(store: EventStore, configured: Configured | None) -> tuple[str | None, bool]:
     """The domain the log's feeds have used so far (None: a new log), and whether it is the
     default assumed for a log written before the domain was stored."""
-    stored = settings_of(store).get(UID_DOMAIN)
+    kept = settings_of(store)
+    stored = kept.get(UID_DOMAIN)
     if stored is not None:
         return stored, False
-    if store.head() is None or (configured is not None and configured.explicit):
+    if (
+        store.head() is None
+        or kept.get(UID_DOMAIN_KEPT_SINCE_CREATION) is not None
+        or (configured is not None and configured.explicit)
+    ):
         return None, False  # nothing served yet, or the operator names the domain served
     return DEFAULT_UID_DOMAIN, True
 

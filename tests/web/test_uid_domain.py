@@ -4,8 +4,10 @@ operator asks for the change; `replay --format ics` uses the stored domain."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -19,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from events import EventStore, FixedClock, open_store, settings_of
+from events.settings import UID_DOMAIN_KEPT_SINCE_CREATION
 from web import create_app
 from web.cli import main
 from web.config import DEFAULT_UID_DOMAIN, UidDomainError
@@ -126,9 +129,39 @@ def test_the_change_flag_from_the_environment(
     assert stored(fresh) == "new.example"
 
 
-def test_a_log_from_before_the_stored_domain(fresh: EventStore, clock: FixedClock) -> None:
+def _from_before(store: EventStore, path: Path) -> None:
+    """Make `store` look like a log written before the UID domain was stored: events, and no
+    mark that it was created since."""
+    if store.head() is None:
+        store.append([factories.announce().draft])
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM settings WHERE name = ?", (UID_DOMAIN_KEPT_SINCE_CREATION,))
+    conn.close()
+
+
+def test_a_new_log_imported_then_served_takes_the_base_urls_host(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """`diplocal import` into a new store, then a server with a public URL: no refusal."""
+    source = tmp_path / "events.jsonl"
+    draft = factories.announce().draft
+    line = {"summit_id": draft.summit_id, "type": draft.type, "data": draft.data}
+    source.write_text(json.dumps(line) + "\n")
+    db = tmp_path / "imported.sqlite3"
+    assert CliRunner().invoke(main, ["--db", str(db), "import", str(source)]).exit_code == 0
+    store = open_store(str(db), clock)
+    try:
+        assert feed_domains(store, clock, BASE_URL="https://cal.example.org") == {"cal.example.org"}
+        assert stored(store) == "cal.example.org"
+    finally:
+        store.close()
+
+
+def test_a_log_from_before_the_stored_domain(
+    fresh: EventStore, clock: FixedClock, tmp_path: Path
+) -> None:
     """Served until now with the default (or DIPLOCAL_UID_DOMAIN, which the operator names)."""
-    fresh.append([factories.announce().draft])
+    _from_before(fresh, tmp_path / "fresh.sqlite3")
     with pytest.raises(UidDomainError, match=r"before diplocal stored .*diplocal\.example"):
         create_app({"BASE_URL": "https://cal.example.org"}, store=fresh, clock=clock)
     assert stored(fresh) is None, "refused: nothing stored"
@@ -138,9 +171,9 @@ def test_a_log_from_before_the_stored_domain(fresh: EventStore, clock: FixedCloc
 
 
 def test_a_log_from_before_keeps_the_default_when_nothing_is_configured(
-    fresh: EventStore, clock: FixedClock
+    fresh: EventStore, clock: FixedClock, tmp_path: Path
 ) -> None:
-    fresh.append([factories.announce().draft])
+    _from_before(fresh, tmp_path / "fresh.sqlite3")
     assert feed_domains(fresh, clock) == {DEFAULT_UID_DOMAIN}
     assert stored(fresh) == DEFAULT_UID_DOMAIN
 
@@ -215,6 +248,10 @@ def test_replay_of_a_log_without_a_stored_domain_writes_nothing(
     db = tmp_path / "log.sqlite3"
     opened = open_store(str(db), clock)
     opened.append([factories.announce().draft])
+    new = replay(db, {"DIPLOCAL_BASE_URL": "https://cal.example.org"})
+    assert new.exit_code == 0, new.output
+    assert uid_domains(new.stdout_bytes) == {"cal.example.org"}, "what a server would serve"
+    _from_before(opened, db)
     opened.close()
     result = replay(db, {"DIPLOCAL_BASE_URL": "https://cal.example.org"})
     assert result.exit_code == 0, result.output
