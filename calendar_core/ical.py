@@ -14,11 +14,11 @@ import pycountry
 from icalendar import Calendar, Event, vDuration
 from icalendar.parser.string import _foldline
 
-from calendar_core.summit import Status, Summit
+from calendar_core.summit import Attendee, Status, Summit
 from calendar_core.vtimezone import vtimezone_bytes
 from events.record import parse_stamp
 from events.schedule import AllDay, Timed, resolve
-from events.schema import KINDS, Participant
+from events.schema import KINDS
 
 __all__ = [
     "DEFAULT_LENGTH",
@@ -97,7 +97,7 @@ def _location(summit: Summit) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def _participant(p: Participant) -> str:
+def _participant(p: Attendee) -> str:
     extra = [x for x in (p.role, p.organization) if x]
     if p.country:
         extra.append(_country_name(p.country))

@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Generic, TypeVar, assert_never
 
-from calendar_core.summit import ACTIVE, OFF, Change, Status, Summit, participant_key
+from calendar_core.summit import (
+    ACTIVE,
+    OFF,
+    Attendee,
+    Change,
+    Citation,
+    Place,
+    Status,
+    Summit,
+    participant_key,
+)
 from events.schedule import is_refinement, resolve
 from events.schema import (
     DetailsAmended,
@@ -98,19 +108,20 @@ class Announced(Meaning[SummitAnnounced]):
     @staticmethod
     def create(event: SummitAnnounced, summit_id: str, recorded_at: str) -> Summit:
         """The summit an announcement creates."""
+        source = None if event.source is None else Citation.of(event.source)
         return Summit(
             summit_id=summit_id,
             title=event.title,
             kind=event.kind,
             status=Status(event.status),
             schedule=event.schedule,
-            location=event.location,
-            participants=tuple(event.participants),
+            location=Place.of(event.location),
+            participants=tuple(Attendee.of(p) for p in event.participants),
             description=event.description,
             created_at=recorded_at,
             updated_at=recorded_at,
-            last_change=Change(event.type, recorded_at, ANNOUNCED.summary(event), event.source),
-            sources=() if event.source is None else (event.source,),
+            last_change=Change(event.type, recorded_at, ANNOUNCED.summary(event), source),
+            sources=() if source is None else (source,),
         )
 
 
@@ -160,7 +171,7 @@ class Rescheduled(Meaning[SummitRescheduled]):
         if summit.status not in ACTIVE:
             return  # a reinstatement may keep the old date and place
         same_time = event.schedule in (None, summit.schedule)
-        same_place = event.location in (None, summit.location)
+        same_place = event.location is None or Place.of(event.location) == summit.location
         if same_time and same_place:
             raise Refused(
                 f"cannot reschedule {summit.summit_id}: it is already set for"
@@ -172,7 +183,7 @@ class Rescheduled(Meaning[SummitRescheduled]):
         if event.schedule is not None:
             changes["schedule"] = event.schedule
         if event.location is not None:
-            changes["location"] = event.location
+            changes["location"] = Place.of(event.location)
         status = (summit.resumes_as or Status.TENTATIVE) if summit.status in OFF else None
         return Effect(changes, status, moved=True)
 
@@ -212,7 +223,7 @@ class ParticipantsMoved(Meaning[ParticipantsChanged]):
     def apply(self, summit: Summit, event: ParticipantsChanged) -> Effect:
         gone = {participant_key(p) for p in event.withdrawn}
         kept = tuple(p for p in summit.participants if participant_key(p) not in gone)
-        return Effect({"participants": kept + tuple(event.added)})
+        return Effect({"participants": kept + tuple(Attendee.of(p) for p in event.added)})
 
     def summary(self, event: ParticipantsChanged) -> str:
         said = []
@@ -281,7 +292,7 @@ class Amended(Meaning[DetailsAmended]):
         }
         venue_moves = event.venue is not None and event.venue != summit.location.venue
         if venue_moves:
-            changes["location"] = summit.location.model_copy(update={"venue": event.venue})
+            changes["location"] = replace(summit.location, venue=event.venue)
         return Effect(changes, moved=venue_moves)
 
     def summary(self, event: DetailsAmended) -> str:
@@ -389,7 +400,7 @@ def evolve(
         kept = summit.resumes_as if summit.status in OFF else summit.status
         changes["status"], changes["disputed"] = effect.status, False
         changes["resumes_as"] = kept if effect.status in OFF else None
-    source = event.source
+    source = None if event.source is None else Citation.of(event.source)
     if source is not None and all(known.url != source.url for known in summit.sources):
         changes["sources"] = (*summit.sources, source)
     return replace(

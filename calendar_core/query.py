@@ -11,7 +11,7 @@ from typing import Any
 import pycountry
 
 from calendar_core.projection import Calendar
-from calendar_core.summit import Status, Summit
+from calendar_core.summit import Status, Summit, part_json
 from events.schedule import ScheduleError, utc_bounds
 from events.schema import KINDS
 
@@ -111,10 +111,10 @@ def summit_json(summit: Summit) -> dict[str, Any]:
         "date_to_be_set": precision in ("year", "month"),
         "start_utc": _utc_text(start),
         "end_utc": _utc_text(end),
-        "location": summit.location.model_dump(exclude_none=True),
-        "participants": [p.model_dump(exclude_none=True) for p in summit.participants],
+        "location": part_json(summit.location, nulls=False),
+        "participants": [part_json(p, nulls=False) for p in summit.participants],
         "description": summit.description,
-        "sources": [s.model_dump(exclude_none=True) for s in summit.sources],
+        "sources": [part_json(s, nulls=False) for s in summit.sources],
         "outcome": summit.outcome,
         "documents": list(summit.documents),
         "version": summit.version,
@@ -125,9 +125,7 @@ def summit_json(summit: Summit) -> dict[str, Any]:
             "type": change.type,
             "recorded_at": change.recorded_at,
             "summary": change.summary,
-            "source": None
-            if change.source is None
-            else change.source.model_dump(exclude_none=True),
+            "source": None if change.source is None else part_json(change.source, nulls=False),
         },
     }
 

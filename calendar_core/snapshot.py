@@ -17,9 +17,8 @@ import zlib
 from typing import Any
 
 from calendar_core.projection import Calendar
-from calendar_core.summit import Change, Status, Summit
+from calendar_core.summit import Attendee, Change, Citation, Place, Status, Summit, part_json
 from events.schedule import Schedule
-from events.schema import Location, Participant, Source
 from events.snapshots import Snapshot
 
 
@@ -82,8 +81,8 @@ def _summit_json(summit: Summit) -> dict[str, Any]:
         "kind": summit.kind,
         "status": summit.status.value,
         "schedule": summit.schedule.model_dump(),
-        "location": summit.location.model_dump(),
-        "participants": [p.model_dump() for p in summit.participants],
+        "location": part_json(summit.location),
+        "participants": [part_json(p) for p in summit.participants],
         "created_at": summit.created_at,
         "updated_at": summit.updated_at,
         "last_change": [change.type, change.recorded_at, change.summary, _source(change.source)],
@@ -92,18 +91,19 @@ def _summit_json(summit: Summit) -> dict[str, Any]:
         "resumes_as": None if summit.resumes_as is None else summit.resumes_as.value,
         "disputed": summit.disputed,
         "description": summit.description,
-        "sources": [s.model_dump() for s in summit.sources],
+        "sources": [part_json(s) for s in summit.sources],
         "outcome": summit.outcome,
         "documents": list(summit.documents),
     }
 
 
-def _source(source: Source | None) -> dict[str, Any] | None:
-    return None if source is None else source.model_dump()
+def _source(source: Citation | None) -> dict[str, Any] | None:
+    return None if source is None else part_json(source)
 
 
 def _summit(data: dict[str, Any]) -> Summit:
-    # Built without validation: the MAC says this code wrote these values from validated ones.
+    # Built without validation: the MAC says this code wrote these values from validated ones;
+    # the parts are plain values, built by their own constructors.
     kind, recorded_at, summary, source = data["last_change"]
     return Summit(
         summit_id=data["summit_id"],
@@ -111,19 +111,19 @@ def _summit(data: dict[str, Any]) -> Summit:
         kind=data["kind"],
         status=Status(data["status"]),
         schedule=Schedule.model_construct(**data["schedule"]),
-        location=Location.model_construct(**data["location"]),
-        participants=tuple(Participant.model_construct(**p) for p in data["participants"]),
+        location=Place(**data["location"]),
+        participants=tuple(Attendee(**p) for p in data["participants"]),
         created_at=data["created_at"],
         updated_at=data["updated_at"],
         last_change=Change(
-            kind, recorded_at, summary, None if source is None else Source.model_construct(**source)
+            kind, recorded_at, summary, None if source is None else Citation(**source)
         ),
         version=data["version"],
         sequence=data["sequence"],
         resumes_as=None if data["resumes_as"] is None else Status(data["resumes_as"]),
         disputed=data["disputed"],
         description=data["description"],
-        sources=tuple(Source.model_construct(**s) for s in data["sources"]),
+        sources=tuple(Citation(**s) for s in data["sources"]),
         outcome=data["outcome"],
         documents=tuple(data["documents"]),
     )

@@ -1,13 +1,82 @@
-"""A summit's state: a plain frozen value, changed only by `dataclasses.replace`."""
+"""A summit's state: a plain frozen value, changed only by `dataclasses.replace`.
+
+Events stay pydantic models (validated at the boundary); what a summit keeps of them (its
+place, participants and sources) is copied into the plain values below, with the same field
+names, order and defaults as the models, so readers see them alike.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 
 from events.schedule import Schedule, sort_instant
 from events.schema import Location, Participant, Source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Place:
+    """Where a summit takes place; its zone is the truth for the schedule's wall time."""
+
+    city: str | None = None
+    country: str
+    venue: str | None = None
+    timezone: str
+
+    @classmethod
+    def of(cls, location: Location) -> Place:
+        """The place a validated location names."""
+        return cls(
+            city=location.city,
+            country=location.country,
+            venue=location.venue,
+            timezone=location.timezone,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attendee:
+    """A person attending, for a country or an organization."""
+
+    name: str
+    country: str | None = None
+    organization: str | None = None
+    role: str | None = None
+
+    @classmethod
+    def of(cls, participant: Participant) -> Attendee:
+        """The attendee a validated participant names."""
+        return cls(
+            name=participant.name,
+            country=participant.country,
+            organization=participant.organization,
+            role=participant.role,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Citation:
+    """Where a fact was reported."""
+
+    url: str
+    publisher: str | None = None
+    published_on: str | None = None
+
+    @classmethod
+    def of(cls, source: Source) -> Citation:
+        """The citation of a validated source."""
+        return cls(url=source.url, publisher=source.publisher, published_on=source.published_on)
+
+
+Part = Place | Attendee | Citation
+
+
+def part_json(part: Part, *, nulls: bool = True) -> dict[str, str | None]:
+    """A part's fields in order, as its model's `model_dump` gave them (without nulls: as
+    `model_dump(exclude_none=True)` did)."""
+    values = ((f.name, getattr(part, f.name)) for f in fields(part))
+    return {name: value for name, value in values if nulls or value is not None}
 
 
 class Status(StrEnum):
@@ -32,7 +101,7 @@ class Change:
     type: str
     recorded_at: str
     summary: str
-    source: Source | None
+    source: Citation | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +113,8 @@ class Summit:
     kind: str
     status: Status
     schedule: Schedule
-    location: Location
-    participants: tuple[Participant, ...]
+    location: Place
+    participants: tuple[Attendee, ...]
     created_at: str  # recorded_at of SummitAnnounced
     updated_at: str  # recorded_at of its last event
     last_change: Change
@@ -54,7 +123,7 @@ class Summit:
     resumes_as: Status | None = None  # while off: the status a reschedule restores
     disputed: bool = False
     description: str | None = None
-    sources: tuple[Source, ...] = ()
+    sources: tuple[Citation, ...] = ()
     outcome: str | None = None
     documents: tuple[str, ...] = ()
 
@@ -67,6 +136,8 @@ def order_key(summit: Summit) -> OrderKey:
     return sort_instant(summit.schedule, summit.location.timezone), summit.summit_id
 
 
-def participant_key(participant: Participant) -> tuple[str, str | None, str | None]:
+def participant_key(
+    participant: Attendee | Participant,
+) -> tuple[str, str | None, str | None]:
     """Who a participant is, regardless of role: name (case-insensitive), country, organization."""
     return (participant.name.casefold(), participant.country, participant.organization)

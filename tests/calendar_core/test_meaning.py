@@ -30,7 +30,7 @@ from calendar_core.meaning import (
 )
 from calendar_core.projection import fold
 from calendar_core.service import Outcome, Refusal, Submission, record_event
-from calendar_core.summit import Status, Summit
+from calendar_core.summit import Status, Summit, part_json
 from events import FixedClock, Recorded
 from events.memory import MemoryEventStore
 from events.schedule import ScheduleError
@@ -320,7 +320,7 @@ def test_a_reschedule_that_moves_nothing_is_refused() -> None:
     current = summit_of(log)
     same = current.schedule.model_dump(exclude_none=True)
     assert "nothing would move" in refused(log, "SummitRescheduled", {"schedule": same}).message
-    place = current.location.model_dump(exclude_none=True)
+    place = part_json(current.location, nulls=False)
     assert "nothing would move" in refused(log, "SummitRescheduled", {"location": place}).message
 
 

@@ -202,12 +202,13 @@ def test_apply_is_evolve_with_the_records_place(desk: Desk) -> None:
 
 def test_fold_of_replayed_records_equals_the_validated_events_state(desk: Desk) -> None:
     """Replay builds nested models without re-validating; they must equal validated ones."""
+    from calendar_core.summit import Place
     from events.schedule import Schedule
     from events.schema import Location
 
     summit = desk("SummitAnnounced", announced())
     assert summit.schedule == Schedule(start="2025-08-23", end="2025-08-24")
-    assert summit.location == Location(**TOKYO)
+    assert summit.location == Place.of(Location(**TOKYO))
 
 
 # --- the projection ---------------------------------------------------------------------------

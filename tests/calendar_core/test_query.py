@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from calendar_core.query import STATUSES, Query, calendar_json, select, summit_j
 from calendar_core.service import Submission, record_event
 from events import FixedClock
 from events.memory import MemoryEventStore
-from events.schema import KINDS
+from events.schema import KINDS, SummitAnnounced, SummitRescheduled
 
 TOKYO = {"city": "Tokyo", "country": "JP", "timezone": "Asia/Tokyo"}
 BERLIN = {"city": "Berlin", "country": "DE", "timezone": "Europe/Berlin"}
@@ -158,6 +159,36 @@ def test_summit_json_has_the_contract_fields() -> None:
     assert (day["start_utc"], day["end_utc"], day["date_to_be_set"]) == (None, None, False)
     undated = summit_json(summits["g7-2026"])
     assert (undated["precision"], undated["date_to_be_set"]) == ("year", True)
+
+
+def test_summit_json_gives_the_parts_as_their_events_dumped_them() -> None:
+    """The summit keeps plain values, yet the API says its place, participants and sources
+    exactly as the validated events' `model_dump(exclude_none=True)` did: keys, order, nulls."""
+    store = MemoryEventStore(FixedClock(datetime(2025, 6, 1, tzinfo=UTC)))
+    reuters = {"url": "https://example.org/a", "publisher": "Reuters", "published_on": "2025-06-01"}
+    bare = {"url": "https://example.org/b"}
+    minister = {"role": "Minister", "name": "Cho Hyun", "country": "KR"}  # keys out of order
+    place = {"timezone": "Europe/Berlin", "venue": "Kanzleramt", "country": "DE", "city": None}
+    data = announced("Talks", TOKYO, "2025-08-23", participants=[EU, minister], source=reuters)
+    record(store, "berlin-talks", "SummitAnnounced", data)
+    moved = {"location": place, "reason": "venue", "source": bare}
+    record(store, "berlin-talks", "SummitRescheduled", moved)
+    events = [r.event() for r in store.read()]
+    announce, reschedule = events
+    assert isinstance(announce, SummitAnnounced) and isinstance(reschedule, SummitRescheduled)
+    assert announce.source is not None and reschedule.location is not None
+    assert reschedule.source is not None
+    out = summit_json(build(store.read()).summits["berlin-talks"])
+    expected = {
+        "location": reschedule.location.model_dump(exclude_none=True),
+        "participants": [p.model_dump(exclude_none=True) for p in announce.participants],
+        "sources": [s.model_dump(exclude_none=True) for s in (announce.source, reschedule.source)],
+        "last_change.source": reschedule.source.model_dump(exclude_none=True),
+    }
+    got = {name: out[name] for name in ("location", "participants", "sources")}
+    got["last_change.source"] = out["last_change"]["source"]
+    assert json.dumps(got) == json.dumps(expected)  # the same keys in the same order
+    assert out["location"] == {"country": "DE", "venue": "Kanzleramt", "timezone": "Europe/Berlin"}
 
 
 def test_end_utc_of_a_range() -> None:

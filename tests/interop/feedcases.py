@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from calendar_core.ical import DEFAULT_LENGTH, FeedOptions, FeedRenderer
-from calendar_core.summit import Change, Status, Summit
+from calendar_core.summit import Attendee, Change, Citation, Place, Status, Summit
 from events.schedule import AllDay, Schedule, ScheduleError, Timed, resolve, utc_bounds
-from events.schema import KINDS, Location, Participant, Source
+from events.schema import KINDS
 
 HERE = Path(__file__).resolve().parent
 OPTIONS = FeedOptions(
@@ -47,13 +47,13 @@ def summit(
         resumes_as=Status.CONFIRMED if status in (Status.CANCELLED, Status.POSTPONED) else None,
         disputed=disputed,
         schedule=Schedule(start=start, end=end),
-        location=Location(city=city, country=country, timezone=zone),
+        location=Place(city=city, country=country, timezone=zone),
         participants=(
-            Participant(name="Lee Jae Myung", country="KR", role="President"),
-            Participant(name="Shigeru Ishiba", country="JP", role="Prime Minister"),
+            Attendee(name="Lee Jae Myung", country="KR", role="President"),
+            Attendee(name="Shigeru Ishiba", country="JP", role="Prime Minister"),
         ),
         description="Talks on trade; security, and the \\ path\nSecond line.",
-        sources=(Source(url="https://example.org/report"),),
+        sources=(Citation(url="https://example.org/report"),),
         outcome=None,
         documents=(),
         version=version,
@@ -64,7 +64,7 @@ def summit(
             type="SummitAnnounced",
             recorded_at=updated_at,
             summary="Announced, with a comma, and a; semicolon",
-            source=Source(url="https://example.org/report", publisher="Yonhap"),
+            source=Citation(url="https://example.org/report", publisher="Yonhap"),
         ),
     )
 
