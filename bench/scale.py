@@ -352,8 +352,10 @@ def row_as_of(b: Bench) -> list[Row]:
 
 
 def row_audit(b: Bench) -> list[Row]:
-    """Second `/api/audit/verify` vs the first (one keep-alive connection: the same worker)."""
-    server = b.server("serve")
+    """Second `/api/audit/verify` vs the first, on a server just started (its first call
+    waits for the start-up check of the whole chain); one keep-alive connection, one worker."""
+    server = b.fresh("serve")
+    wait_for(server, "/healthz", b.args.timeout)
     conn = server.connect(b.args.timeout)
     try:
         first = _ok(request(conn, "GET", "/api/audit/verify"), "audit")
