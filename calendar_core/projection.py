@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from calendar_core.meaning import evolve
 from calendar_core.summit import OrderKey, Summit, order_key
@@ -29,22 +29,32 @@ def apply(summit: Summit | None, record: Recorded) -> Summit:
     )
 
 
+Streams = Callable[[str, int], Iterable[Recorded]]  # (summit_id, until) -> its records
+
+
 class Calendar:
     """Summits (retracted ones included) as of a log position, kept in list order as they
-    change, so that listing them after one change costs that change, not a sort of all."""
+    change, so that listing them after one change costs that change, not a sort of all; with
+    the positions where each summit's stream began and last moved, so that the calendar of an
+    earlier position can be found by folding again only the summits that moved since."""
 
     def __init__(self) -> None:
         self.position = 0
         self.last_recorded_at: str | None = None
         self.summits: dict[str, Summit] = {}
+        self.first_at: dict[str, int] = {}  # position of each summit's first record
+        self.last_at: dict[str, int] = {}  # position of each summit's latest record
         self._order: list[tuple[OrderKey, str]] = []  # sorted, as of the last `ordered`
         self._keys: dict[str, OrderKey] = {}
         self._moved: set[str] = set()  # summits changed since
 
-    def put(self, summit: Summit) -> None:
-        """Hold a summit's new state (its place in the order is found when next listed)."""
-        self.summits[summit.summit_id] = summit
-        self._moved.add(summit.summit_id)
+    def put(self, summit: Summit, first_at: int, last_at: int) -> None:
+        """Hold a summit's new state and the positions of its first and latest records (its
+        place in the order is found when next listed)."""
+        summit_id = summit.summit_id
+        self.summits[summit_id] = summit
+        self.first_at[summit_id], self.last_at[summit_id] = first_at, last_at
+        self._moved.add(summit_id)
 
     def ordered(self) -> Iterator[Summit]:
         """Every summit by start, then summit_id: after a few changes, only those are placed
@@ -76,24 +86,56 @@ class Calendar:
             if record.position != self.position + 1:
                 raise ValueError(f"log gap: record {record.position} follows {self.position}")
             summit_id = record.summit_id
-            self.put(apply(self.summits.get(summit_id), record))
+            first_at = self.first_at.get(summit_id, record.position)
+            self.put(apply(self.summits.get(summit_id), record), first_at, record.position)
             self.position, self.last_recorded_at = record.position, record.recorded_at
             changed.add(summit_id)
         return changed
+
+    def moved_since(self, position: int) -> list[str]:
+        """The summits with records after an earlier position that had records by then."""
+        last_at, first_at = self.last_at, self.first_at
+        return [s for s, last in last_at.items() if last > position >= first_at[s]]
+
+    def rewound(self, position: int, last_recorded_at: str | None, streams: Streams) -> Calendar:
+        """The calendar as of an earlier position (whose record was stamped
+        `last_recorded_at`): summits that have not moved since are shared, those announced
+        since are left out, and those that moved since are folded again from their streams
+        up to that position."""
+        if position > self.position:
+            raise ValueError(f"position {position} is past this calendar's ({self.position})")
+        self.ordered()  # the order of those shared is this calendar's
+        moved = set(self.moved_since(position))
+        past = Calendar()
+        past.position, past.last_recorded_at = position, last_recorded_at
+        for summit_id, summit in self.summits.items():
+            if self.last_at[summit_id] <= position:
+                past.put(summit, self.first_at[summit_id], self.last_at[summit_id])
+        past._order = [(k, s) for k, s in self._order if s in past.summits]
+        past._keys = {s: self._keys[s] for _, s in past._order}
+        past._moved = set()
+        for summit_id in moved:
+            records = list(streams(summit_id, position))
+            then = fold(records)
+            if then is not None:
+                past.put(then, records[0].position, records[-1].position)
+        return past
 
     def copy(self) -> Calendar:
         """An independent calendar at the same position (summits are immutable and shared)."""
         twin = Calendar()
         twin.position, twin.last_recorded_at = self.position, self.last_recorded_at
         twin.summits, twin._keys = dict(self.summits), dict(self._keys)
+        twin.first_at, twin.last_at = dict(self.first_at), dict(self.last_at)
         twin._order, twin._moved = list(self._order), set(self._moved)
         return twin
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Calendar):
             return NotImplemented
-        mine = (self.position, self.last_recorded_at, self.summits)
-        return mine == (other.position, other.last_recorded_at, other.summits)
+        mine = (self.position, self.last_recorded_at, self.summits, self.first_at, self.last_at)
+        theirs = (other.position, other.last_recorded_at, other.summits)
+        return mine == (*theirs, other.first_at, other.last_at)
 
     __hash__ = None  # type: ignore[assignment]
 

@@ -62,14 +62,15 @@ def _calendar_json(calendar: Calendar) -> dict[str, Any]:
         "position": calendar.position,
         "last_recorded_at": calendar.last_recorded_at,
         "summits": [_summit_json(summit) for summit in calendar.summits.values()],
+        "positions": [[calendar.first_at[s], calendar.last_at[s]] for s in calendar.summits],
     }
 
 
 def _calendar(data: dict[str, Any]) -> Calendar:
     calendar = Calendar()
     calendar.position, calendar.last_recorded_at = data["position"], data["last_recorded_at"]
-    for item in data["summits"]:
-        calendar.put(_summit(item))
+    for item, (first_at, last_at) in zip(data["summits"], data["positions"], strict=True):
+        calendar.put(_summit(item), first_at, last_at)
     return calendar
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from calendar_core.point import Point, position_of
 from calendar_core.projection import Calendar
 from calendar_core.summit import Summit
-from events import EventStore
+from events import EventStore, Recorded
 from web.snapshots import Keeper
 
 
@@ -22,10 +23,15 @@ class View:
     last_recorded_at: str | None
 
 
-# What one summit of a cached view is taken to cost in memory (measured: 1.5-2.5 KiB for the
-# summits of bench/scale.py's logs); the view cache is bounded by the sum.
+# What one summit of a cached view is taken to cost in memory (measured: 1.5-3 KiB for the
+# summits of bench/scale.py's logs; most are shared with the live calendar, but not all);
+# the view cache is bounded by the sum.
 SUMMIT_BYTES = 2048
 SNAPSHOTS_PER_CATCH_UP = 8
+# An as-of view folds again the summits that moved since its position, reading at most their
+# versions' worth of records: up to this many (plus one per summit, about what restoring a
+# snapshot costs), rather than restoring the nearest snapshot and folding on from it.
+REWIND_RECORDS = 20_000
 
 
 class LiveCalendar:
@@ -92,12 +98,26 @@ class LiveCalendar:
             return live
         calendar = self._views.get(position)
         if calendar is None:
-            calendar = self._from_snapshot(position)
-            calendar.apply(self.store.read(after=calendar.position, until=position))
+            calendar = self._past(live.calendar, position)
             self._keep(position, calendar)
         else:
             self._views.move_to_end(position)
         return View(calendar, position, calendar.last_recorded_at)
+
+    def _past(self, live: Calendar, position: int) -> Calendar:
+        """The calendar at an earlier position: the live one rewound, folding again only the
+        summits that moved since, when their records are few; else from the nearest snapshot."""
+        moved = live.moved_since(position)
+        if sum(live.summits[s].version for s in moved) <= REWIND_RECORDS + len(live.summits):
+            record = next(self.store.read(after=position - 1, limit=1), None) if position else None
+            stamp = None if record is None else record.recorded_at
+            return live.rewound(position, stamp, self._stream)
+        calendar = self._from_snapshot(position)
+        calendar.apply(self.store.read(after=calendar.position, until=position))
+        return calendar
+
+    def _stream(self, summit_id: str, until: int) -> Iterator[Recorded]:
+        return self.store.read(summit_id=summit_id, until=until)
 
     def _keep(self, position: int, calendar: Calendar) -> None:
         """Cache a view, evicting the least recently used ones beyond the byte bound."""
