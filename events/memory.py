@@ -74,10 +74,12 @@ class MemoryEventStore:
         until: int | None = None,
         summit_id: str | None = None,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> Iterator[Recorded]:
-        """Records in position order."""
+        """Records in position order (or the reverse)."""
         count = 0
-        for record in self._log[max(after, 0) : until]:
+        window = self._log[max(after, 0) : until]
+        for record in reversed(window) if newest_first else window:
             if limit is not None and count >= limit:
                 return
             if summit_id is None or record.summit_id == summit_id:

@@ -72,6 +72,10 @@ class Queries:
             f"SELECT {COLUMNS} FROM events WHERE summit_id = ? AND position > ?"
             " AND position <= ? ORDER BY version LIMIT ?"
         )
+        self.page_back = self.page.replace("ORDER BY position", "ORDER BY position DESC")
+        self.stream_page_back = self.stream_page.replace(
+            "ORDER BY version", "ORDER BY version DESC"
+        )
 
 
 def _record(row: Sequence[Any]) -> Recorded:
@@ -222,23 +226,31 @@ class SQLEventStore:
         until: int | None = None,
         summit_id: str | None = None,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> Iterator[Recorded]:
-        """Records in position order, a page of rows at a time (see EventStore.read)."""
+        """Records in position order (or the reverse), a page of rows at a time (see
+        EventStore.read)."""
         position, last = max(after, 0), (1 << 62) if until is None else until
         left = (1 << 62) if limit is None else limit
+        queries = self.QUERIES
+        if summit_id is None:
+            query = queries.page_back if newest_first else queries.page
+        else:
+            query = queries.stream_page_back if newest_first else queries.stream_page
         while position < last and left > 0:
             size = min(BATCH, left)
+            window = (position, last, size)
             with self.connection() as conn:
-                args: tuple[Any, ...]
-                if summit_id is None:
-                    query, args = self.QUERIES.page, (position, last, size)
-                else:
-                    query, args = self.QUERIES.stream_page, (summit_id, position, last, size)
-                rows = conn.execute(query, args).fetchall()
+                rows = conn.execute(query, window if summit_id is None else (summit_id, *window))
+                rows = rows.fetchall()
             yield from map(_record, rows)
             if len(rows) < size:
                 return
-            position, left = rows[-1][0], left - len(rows)
+            left -= len(rows)
+            if newest_first:
+                last = rows[-1][0] - 1
+            else:
+                position = rows[-1][0]
 
     def find(self, event_id: str) -> Recorded | None:
         """The record with this event_id."""

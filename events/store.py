@@ -162,9 +162,10 @@ class EventStore(Protocol):
         until: int | None = None,
         summit_id: str | None = None,
         limit: int | None = None,
+        newest_first: bool = False,
     ) -> Iterator[Recorded]:
-        """Records after a position, up to another (inclusive), in position order; one
-        summit's only, or at most `limit` of them, if asked."""
+        """Records after a position, up to another (inclusive), in position order (or the
+        reverse); one summit's only, or at most `limit` of them, if asked."""
         ...
 
     def find(self, event_id: str) -> Recorded | None:

@@ -14,15 +14,14 @@ import pycountry
 from flask import Blueprint, Response, render_template, request, send_from_directory, url_for
 
 from calendar_core.ical import end_not_announced
-from calendar_core.meaning import label
-from calendar_core.projection import apply
+from calendar_core.meaning import label, summary
 from calendar_core.query import Query, select
 from calendar_core.summit import Status, Summit
 from events import Recorded
 from events.schedule import AllDay, ScheduleError, Timed, Undated, resolve
 from web.context import state
 from web.feeds import UNDATED
-from web.params import parse_query
+from web.params import parse_query, whole_number
 
 bp = Blueprint("pages", __name__)
 
@@ -241,11 +240,11 @@ def _day_text(day: str) -> str:
 
 
 def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
-    """A summit's history, newest first, each event told by the domain's own change summary."""
+    """History entries, in the order given, each event told by the domain's own summary (a
+    note in full)."""
     entries: list[dict[str, Any]] = []
-    summit: Summit | None = None
     for record in records:
-        summit = apply(summit, record)
+        event = record.event()
         note = record.data.get("note")
         source = record.data.get("source")
         published = source.get("published_on") if source else None
@@ -254,8 +253,8 @@ def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
                 "recorded_at": record.recorded_at,
                 "recorded_text": _utc_text(record.recorded_at),
                 "type": record.type,
-                "label": label(record.event()),
-                "summary": note if record.type == "SummitNoted" else summit.last_change.summary,
+                "label": label(event),
+                "summary": note if record.type == "SummitNoted" else summary(event),
                 "note": None if record.type == "SummitNoted" else note,
                 "source": source,
                 "published_text": _day_text(published) if published else None,
@@ -263,22 +262,38 @@ def timeline(records: list[Recorded]) -> list[dict[str, Any]]:
                 "position": record.position,
             }
         )
-    return entries[::-1]
+    return entries
+
+
+HISTORY_PAGE = 50
 
 
 @bp.get("/summits/<summit_id>")
 def summit_page(summit_id: str) -> Response | tuple[str, int]:
-    """One summit: status, when and where, and its history as a timeline."""
+    """One summit: status, when and where, and its history as a timeline, newest first, a
+    page at a time (`before`: a log position, as the "older entries" link gives it)."""
     st = state()
+    before = request.args.get("before")
+    until = None if before is None else whole_number(before, "before", 1) - 1
+    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
+    raw_limit = request.args.get("limit")
+    limit = HISTORY_PAGE if raw_limit is None else whole_number(raw_limit, "limit", 1)
+    limit = min(limit, cap)
     with st.live.lock:
         summit = st.live.current().calendar.summits.get(summit_id)
-    records = list(st.store.read(summit_id=summit_id))
     if summit is None:
         return render_template("missing.html", summit_id=summit_id), 404
+    read = st.store.read(summit_id=summit_id, until=until, limit=limit + 1, newest_first=True)
+    records = list(read)
     retracted = summit.status is Status.RETRACTED
     shown = None if retracted else row(summit, None, st.clock())
     utc = None if retracted else row(summit, "UTC", st.clock())
-    history = timeline(records)
+    history = timeline(records[:limit])
+    older = None
+    if len(records) > limit:
+        older = url_for(
+            "pages.summit_page", summit_id=summit_id, before=records[limit - 1].position
+        )
     page = render_template(
         "summit.html",
         summit=summit,
@@ -286,6 +301,8 @@ def summit_page(summit_id: str) -> Response | tuple[str, int]:
         shown=shown,
         utc=utc,
         history=history,
+        older=older,
+        newest=None if before is None else url_for("pages.summit_page", summit_id=summit_id),
         country_name=country_name,
         ics_url=None
         if summit.schedule.precision in UNDATED

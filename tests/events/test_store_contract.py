@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from events import (
     Token,
     TokenError,
     format_stamp,
+    sql,
     tokens_of,
 )
 
@@ -33,7 +35,7 @@ def _fill(store: EventStore) -> None:
     store.append([note("third", "summit-a").draft])
 
 
-def _positions(store: EventStore, **bounds: int | str | None) -> list[int]:
+def _positions(store: EventStore, **bounds: int | str | bool | None) -> list[int]:
     return [r.position for r in store.read(**bounds)]  # type: ignore[arg-type]
 
 
@@ -191,6 +193,25 @@ def test_read_of_one_summit_honours_after_until_and_limit(store: EventStore) -> 
     assert _positions(store, summit_id="summit-a", limit=2) == [1, 3]
     assert _positions(store, summit_id="summit-b", after=2, limit=5) == [5]
     assert _positions(store, summit_id="summit-z") == []
+
+
+def test_read_newest_first_is_the_same_records_in_reverse(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """newest_first gives exactly what the same read gives, last first (paging in pages of
+    two rows, so that every page boundary is crossed)."""
+    monkeypatch.setattr(sql, "BATCH", 2)
+    _fill(store)
+    assert _positions(store, newest_first=True, limit=4) == [6, 5, 4, 3]
+    assert _positions(store, summit_id="summit-a", newest_first=True, limit=2) == [6, 3]
+    for summit_id in (None, "summit-a", "summit-b"):
+        for after, until in itertools.product(range(-1, 7), (None, *range(7))):
+            bounds = {"summit_id": summit_id, "after": after, "until": until}
+            forward = _positions(store, **bounds)
+            assert _positions(store, **bounds, newest_first=True) == forward[::-1]
+            for limit in range(4):
+                backward = _positions(store, **bounds, newest_first=True, limit=limit)
+                assert backward == forward[::-1][:limit]
 
 
 def test_head_and_find(store: EventStore) -> None:

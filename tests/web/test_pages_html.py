@@ -8,8 +8,11 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from factories import SID, announce, note
 from flask.testing import FlaskClient
 from icalendar import Calendar
+
+from events import EventStore
 
 
 def links(page: str) -> dict[str, str]:
@@ -252,3 +255,30 @@ def test_a_timed_summit_without_an_end_says_so_as_the_feed_does(
     assert 'id="end-note"' not in ended and "14:00" in ended
     whole_days = client.get("/summits/fr-de-2025-paris").get_data(as_text=True)
     assert 'id="end-note"' not in whole_days and "not announced" not in whole_days
+
+
+def test_a_long_history_is_paged_newest_first_each_entry_once(
+    store: EventStore, client: FlaskClient
+) -> None:
+    """A summit with 120 events: pages of 50, newest first, each event exactly once, following
+    the "older entries" link; a bad `before` is a 422 problem naming it."""
+    store.append([announce().draft])
+    for n in range(119):
+        store.append([note(f"Report {n}").draft])
+    url: str | None = f"/summits/{SID}"
+    seen: list[int] = []
+    pages = 0
+    while url is not None:
+        page = client.get(url).get_data(as_text=True)
+        positions = [int(p) for p in re.findall(r"log position (\d+)\)", page)]
+        assert positions == sorted(positions, reverse=True) and len(positions) <= 50
+        seen += positions
+        pages += 1
+        older = re.search(r'<a href="([^"]+)" rel="next" id="older">', page)
+        url = html.unescape(older.group(1)) if older else None
+    assert pages == 3 and seen == list(range(120, 0, -1))
+    assert "newest entries" in client.get(f"/summits/{SID}?before=50").get_data(as_text=True)
+    short = client.get(f"/summits/{SID}?limit=5").get_data(as_text=True)
+    assert re.findall(r"log position (\d+)\)", short) == ["120", "119", "118", "117", "116"]
+    bad = client.get(f"/summits/{SID}?before=soon")
+    assert bad.status_code == 422 and "before" in bad.get_json()["detail"]
