@@ -104,17 +104,16 @@ class Calendar:
         up to that position."""
         if position > self.position:
             raise ValueError(f"position {position} is past this calendar's ({self.position})")
-        self.ordered()  # the order of those shared is this calendar's
-        moved = set(self.moved_since(position))
+        self.ordered()  # the summits shared keep their place in this calendar's order
         past = Calendar()
         past.position, past.last_recorded_at = position, last_recorded_at
-        for summit_id, summit in self.summits.items():
-            if self.last_at[summit_id] <= position:
-                past.put(summit, self.first_at[summit_id], self.last_at[summit_id])
-        past._order = [(k, s) for k, s in self._order if s in past.summits]
-        past._keys = {s: self._keys[s] for _, s in past._order}
-        past._moved = set()
-        for summit_id in moved:
+        shared = [s for s, last in self.last_at.items() if last <= position]
+        past.summits = {s: self.summits[s] for s in shared}
+        past.first_at = {s: self.first_at[s] for s in shared}
+        past.last_at = {s: self.last_at[s] for s in shared}
+        past._order = [(key, s) for key, s in self._order if s in past.summits]
+        past._keys = {s: key for key, s in past._order}
+        for summit_id in self.moved_since(position):
             records = list(streams(summit_id, position))
             then = fold(records)
             if then is not None:
@@ -133,9 +132,10 @@ class Calendar:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Calendar):
             return NotImplemented
-        mine = (self.position, self.last_recorded_at, self.summits, self.first_at, self.last_at)
-        theirs = (other.position, other.last_recorded_at, other.summits)
-        return mine == (*theirs, other.first_at, other.last_at)
+        return self._state() == other._state()
+
+    def _state(self) -> tuple[object, ...]:
+        return (self.position, self.last_recorded_at, self.summits, self.first_at, self.last_at)
 
     __hash__ = None  # type: ignore[assignment]
 
