@@ -1,0 +1,52 @@
+"""What an import's first pass over its file learns: the line where each summit's events end,
+and the event_ids that may come on more than one line. The second pass checks the rules with it
+in memory bounded by the summits still open and the repeats, not by the file's events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+MIN_BITS = 1 << 16
+
+
+class Sightings:
+    """Event ids seen so far, one bit each in a fixed bitmap: a clear bit says an id was never
+    seen; a set bit says it probably was (a few other ids share the bit)."""
+
+    def __init__(self, bits: int) -> None:
+        self._map = bytearray((max(bits, MIN_BITS) + 7) // 8)
+        self._size = len(self._map) * 8
+
+    def add(self, event_id: str) -> bool:
+        """Mark an id as seen; whether its bit was set already."""
+        byte, bit = divmod(hash(event_id) % self._size, 8)
+        mask = 1 << bit
+        seen = bool(self._map[byte] & mask)
+        self._map[byte] |= mask
+        return seen
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A file's summits by the last line that names them, and the event_ids that may repeat
+    (every id given on two lines, and a few others whose bit another id had set)."""
+
+    last_lines: dict[str, int]
+    repeats: frozenset[str]
+
+    @classmethod
+    def of(cls, lines: Iterable[tuple[int, str, str | None]], bits: int) -> Survey:
+        """Survey (line number, summit_id, event_id or None) triples in file order, with a
+        bitmap of `bits` bits for the event_ids (more bits: fewer ids kept as maybe repeats)."""
+        last_lines: dict[str, int] = {}
+        seen, repeats = Sightings(bits), set()
+        for line, summit_id, event_id in lines:
+            last_lines[summit_id] = line
+            if event_id is not None and seen.add(event_id):
+                repeats.add(event_id)
+        return cls(last_lines, frozenset(repeats))
+
+    def last_line(self, summit_id: str) -> int:
+        """The last line naming this summit (0: no line does)."""
+        return self.last_lines.get(summit_id, 0)
