@@ -184,6 +184,11 @@ class ImportCheck:
         self._ids: dict[str, bytes] = {}  # the import's own events that may repeat, by fingerprint
         self.skipped = 0
 
+    @property
+    def open_summits(self) -> int:
+        """How many summits' states the check holds now."""
+        return len(self._summits)
+
     def check(self, line: int, new: NewEvent) -> Draft | None:
         """The draft to import, None for an event already in the log; ImportRejected if not."""
         draft = new.draft
