@@ -196,7 +196,7 @@ class SQLEventStore:
                 if known is None:  # a summit new to this import: an empty log has no versions
                     known = self._version(conn, draft.summit_id) if actual else 0
                 version = known + 1
-                batch.append(_row(*tip.seal(draft, version, now)))
+                batch.append(tip.row(draft, version, now))
                 versions[draft.summit_id] = version
                 if len(batch) == BATCH:
                     self._insert(batch)
