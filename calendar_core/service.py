@@ -167,7 +167,8 @@ class ImportCheck:
     """Checks imported events against the rules with state of its own.
 
     It reads the log (never inside an import's transaction) for each summit it has not seen
-    and for each event_id it has not seen, then follows the imported lines itself. `head` is
+    and for each event_id it has not seen (with a survey: that the file gave), then follows the
+    imported lines itself. `head` is
     the log position its reads started from: the import must find the log there still.
 
     With a `survey` of the file (its first pass), it keeps a summit's state only until the
@@ -195,7 +196,7 @@ class ImportCheck:
         summit_id = draft.summit_id
         last = self._last_line(line, summit_id)
         known: bytes | Recorded | None = self._ids.get(draft.event_id)
-        if known is None and self.head > 0:
+        if known is None and self.head > 0 and self._may_be_logged(draft.event_id):
             known = self._log.find(draft.event_id)
         if known is not None:
             if not draft.same_content(known):
@@ -231,6 +232,11 @@ class ImportCheck:
         if last < line:
             raise ImportRejected(line, "the file changed while it was being imported")
         return last
+
+    def _may_be_logged(self, event_id: str) -> bool:
+        """Whether the log may hold this event_id: not if it was made up for a line that gave
+        none (a fresh UUID), which the survey tells."""
+        return self._survey is None or self._survey.may_give(event_id)
 
     def _state(self, summit_id: str) -> Summit | None:
         """The summit's state after the lines checked so far (read from the log at first)."""

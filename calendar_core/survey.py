@@ -20,20 +20,30 @@ class Sightings:
 
     def add(self, event_id: str) -> bool:
         """Mark an id as seen; whether its bit was set already."""
-        byte, bit = divmod(hash(event_id) % self._size, 8)
-        mask = 1 << bit
+        byte, mask = self._bit(event_id)
         seen = bool(self._map[byte] & mask)
         self._map[byte] |= mask
         return seen
 
+    def __contains__(self, event_id: str) -> bool:
+        """Whether the id's bit is set: it was probably seen (certainly not, if clear)."""
+        byte, mask = self._bit(event_id)
+        return bool(self._map[byte] & mask)
+
+    def _bit(self, event_id: str) -> tuple[int, int]:
+        byte, bit = divmod(hash(event_id) % self._size, 8)
+        return byte, 1 << bit
+
 
 @dataclass(frozen=True)
 class Survey:
-    """A file's summits by the last line that names them, and the event_ids that may repeat
-    (every id given on two lines, and a few others whose bit another id had set)."""
+    """A file's summits by the last line that names them, the event_ids it gives (as bits),
+    and those that may repeat (every id given on two lines, and a few others whose bit another
+    id had set)."""
 
     last_lines: dict[str, int]
     repeats: frozenset[str]
+    given: Sightings
 
     @classmethod
     def of(cls, lines: Iterable[tuple[int, str, str | None]], bits: int) -> Survey:
@@ -45,7 +55,12 @@ class Survey:
             last_lines[summit_id] = line
             if event_id is not None and seen.add(event_id):
                 repeats.add(event_id)
-        return cls(last_lines, frozenset(repeats))
+        return cls(last_lines, frozenset(repeats), seen)
+
+    def may_give(self, event_id: str) -> bool:
+        """Whether a line of the file may give this event_id (if not, the import made it up for
+        a line that gave none, and the log cannot hold it)."""
+        return event_id in self.given
 
     def last_line(self, summit_id: str) -> int:
         """The last line naming this summit (0: no line does)."""

@@ -34,8 +34,9 @@ def test_an_id_seen_again_always_hits_its_bit() -> None:
     ids = [f"id-{n}" for n in range(20_000)]
     for event_id in ids:
         seen.add(event_id)
+    assert all(event_id in seen for event_id in ids)
     assert all(seen.add(event_id) for event_id in ids)
-    assert not Sightings(1).add("id-0")  # an empty bitmap has seen nothing
+    assert "id-0" not in Sightings(1) and not Sightings(1).add("id-0")  # empty: nothing seen
 
 
 def test_the_survey_names_each_summits_last_line_and_every_repeated_id() -> None:
@@ -139,7 +140,8 @@ def test_a_conflicting_repeat_is_refused_with_its_line_and_nothing_appended(
 
 def test_ids_kept_as_maybe_repeats_that_do_not_repeat_change_nothing(store: EventStore) -> None:
     events = [announce("summit-a", event_id="a-1"), note("n", "summit-a", event_id="a-2")]
-    survey = Survey(surveyed(events).last_lines, frozenset({"a-1", "a-2", "elsewhere"}))
+    first = surveyed(events)
+    survey = Survey(first.last_lines, frozenset({"a-1", "a-2", "elsewhere"}), first.given)
     check = run_import(store, events, survey)
     assert check.skipped == 0 and store.head().position == 2  # type: ignore[union-attr]
 
@@ -152,3 +154,18 @@ def test_a_summit_met_after_its_surveyed_last_line_is_refused(store: EventStore)
         run_import(store, read_lines, surveyed(surveyed_lines))
     assert caught.value.line == 3 and "file changed" in caught.value.message
     assert store.head() is None
+
+
+def test_into_a_log_with_events_the_ids_the_file_gives_are_looked_up(store: EventStore) -> None:
+    """An id the file gives that the log holds: skipped with the same content, refused with
+    other content; lines that give no id are never taken for logged events."""
+    store.import_events([announce("summit-a").draft], expected_head=0)
+    store.import_events([confirm("summit-a", event_id="logged").draft], expected_head=1)
+    again = [confirm("summit-a", event_id="logged"), note("new", "summit-a")]
+    check = run_import(store, again, surveyed(again))
+    assert check.skipped == 1 and store.head().position == 3  # type: ignore[union-attr]
+    reused = [note("new again", "summit-a"), note("other", "summit-a", event_id="logged")]
+    with pytest.raises(ImportRejected) as caught:
+        run_import(store, reused, surveyed(reused))
+    assert caught.value.line == 2 and "already used by another event" in caught.value.message
+    assert store.head().position == 3  # type: ignore[union-attr]
