@@ -1,6 +1,7 @@
 """What an import's first pass over its file learns: the line where each summit's events end,
-and the event_ids that may come on more than one line. The second pass checks the rules with it
-in memory bounded by the summits still open and the repeats, not by the file's events."""
+the event_ids the file gives, and those that may come on more than one line. With it the second
+pass checks the rules holding only the summits still open and the fingerprints of the few ids
+that may repeat: memory grows with the file's summits (a line number each), not its events."""
 
 from __future__ import annotations
 
