@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from calendar_core.meaning import Refused, UnknownSummit, decide, evolve
 from calendar_core.projection import fold
 from calendar_core.summit import Summit
+from calendar_core.survey import Survey
 from events.record import Draft, Recorded, fingerprint
 from events.schedule import ScheduleError
 from events.schema import SUMMIT_ID_PATTERN, field_errors, is_summit_id
@@ -166,23 +167,36 @@ class ImportCheck:
     """Checks imported events against the rules with state of its own.
 
     It reads the log (never inside an import's transaction) for each summit it has not seen
-    and for each event_id it has not seen, then follows the imported lines itself. `head` is
+    and for each event_id it has not seen (with a survey: that the file gave), then follows the
+    imported lines itself. `head` is
     the log position its reads started from: the import must find the log there still.
+
+    With a `survey` of the file (its first pass), it keeps a summit's state only until the
+    summit's last line and remembers only the event_ids that may repeat; without one, every
+    summit and every event_id until the end.
     """
 
-    def __init__(self, log: EventStore) -> None:
+    def __init__(self, log: EventStore, survey: Survey | None = None) -> None:
         self._log = log
+        self._survey = survey
         head = log.head()
         self.head = 0 if head is None else head.position
         self._summits: dict[str, Summit | None] = {}
-        self._ids: dict[str, bytes] = {}  # the import's own events so far, by fingerprint
+        self._ids: dict[str, bytes] = {}  # the import's own events that may repeat, by fingerprint
         self.skipped = 0
+
+    @property
+    def open_summits(self) -> int:
+        """How many summits' states the check holds now."""
+        return len(self._summits)
 
     def check(self, line: int, new: NewEvent) -> Draft | None:
         """The draft to import, None for an event already in the log; ImportRejected if not."""
         draft = new.draft
+        summit_id = draft.summit_id
+        last = self._last_line(line, summit_id)
         known: bytes | Recorded | None = self._ids.get(draft.event_id)
-        if known is None and self.head > 0:
+        if known is None and self.head > 0 and self._may_be_logged(draft.event_id):
             known = self._log.find(draft.event_id)
         if known is not None:
             if not draft.same_content(known):
@@ -190,23 +204,47 @@ class ImportCheck:
                     line, f"event_id {draft.event_id} is already used by another event"
                 )
             self.skipped += 1
+            if line == last:
+                self._summits.pop(summit_id, None)
             return None
-        summit_id = draft.summit_id
-        if summit_id not in self._summits:
-            self._summits[summit_id] = (
-                fold(self._log.read(summit_id=summit_id)) if self.head > 0 else None
-            )
-        summit = self._summits[summit_id]
+        summit = self._state(summit_id)
         try:
             decide(summit, new.event, summit_id=summit_id)
         except (Refused, UnknownSummit, ScheduleError) as error:
             raise ImportRejected(line, str(error)) from None
-        version = 1 if summit is None else summit.version + 1
-        self._summits[summit_id] = evolve(
-            summit, new.event, summit_id=summit_id, version=version, recorded_at=""
-        )
-        self._ids[draft.event_id] = fingerprint(draft)
+        if line == last:
+            self._summits.pop(summit_id, None)  # no later line needs it
+        else:
+            version = 1 if summit is None else summit.version + 1
+            self._summits[summit_id] = evolve(
+                summit, new.event, summit_id=summit_id, version=version, recorded_at=""
+            )
+        if self._survey is None or draft.event_id in self._survey.repeats:
+            self._ids[draft.event_id] = fingerprint(draft)
         return draft
+
+    def _last_line(self, line: int, summit_id: str) -> int:
+        """The summit's last line by the survey (0 without one); ImportRejected if the survey
+        saw none as late as this one (the file changed between the passes)."""
+        if self._survey is None:
+            return 0
+        last = self._survey.last_line(summit_id)
+        if last < line:
+            raise ImportRejected(line, "the file changed while it was being imported")
+        return last
+
+    def _may_be_logged(self, event_id: str) -> bool:
+        """Whether the log may hold this event_id: not if it was made up for a line that gave
+        none (a fresh UUID), which the survey tells."""
+        return self._survey is None or self._survey.may_give(event_id)
+
+    def _state(self, summit_id: str) -> Summit | None:
+        """The summit's state after the lines checked so far (read from the log at first)."""
+        if summit_id not in self._summits:
+            self._summits[summit_id] = (
+                fold(self._log.read(summit_id=summit_id)) if self.head > 0 else None
+            )
+        return self._summits[summit_id]
 
     def drafts(self, lines: Iterable[tuple[int, NewEvent]]) -> Iterator[Draft]:
         """The drafts of checked lines, in order, leaving out events already in the log."""

@@ -34,6 +34,19 @@ class Tip:
         Stamped `now`, or the tip's time if the clock is behind it (recorded_at never goes
         backwards); an imported `recorded_at` and what an import line claims are checked.
         """
+        fields, digest = self._next(draft, version, now)
+        return Recorded(**fields, hash=digest), fast_canonical_json(draft.data).decode()
+
+    def row(self, draft: Draft, version: int, now: datetime) -> tuple[Any, ...]:
+        """The next record as a row of its RECORD_FIELDS, data as the canonical JSON text that
+        was hashed: `seal` for an import, which keeps no record."""
+        fields, digest = self._next(draft, version, now)
+        fields["data"] = fast_canonical_json(draft.data).decode()
+        return (*fields.values(), digest)
+
+    def _next(self, draft: Draft, version: int, now: datetime) -> tuple[dict[str, Any], str]:
+        """The next record's fields without its hash (RECORD_FIELDS order), and its hash; the
+        tip moves on to it."""
         if version == 1 and draft.type != "SummitAnnounced":
             raise LogError(f"unknown summit {draft.summit_id!r}: announce it first")
         if version > 1 and draft.type == "SummitAnnounced":
@@ -54,10 +67,9 @@ class Tip:
         digest = hashlib.sha256(fast_canonical_json(fields)).hexdigest()
         if draft.claimed is not None:
             _check_claims(draft.claimed, fields, digest)
-        record = Recorded(**fields, hash=digest)
-        self.position, self.hash = record.position, digest
+        self.position, self.hash = self.position + 1, digest
         self.recorded_at, self.instant = recorded_at, instant
-        return record, fast_canonical_json(draft.data).decode()
+        return fields, digest
 
     def _stamp(self, requested: str | None, now: datetime) -> tuple[str, datetime]:
         last = self.instant

@@ -77,7 +77,7 @@ def parse_stamp(text: str) -> datetime:
     """Read a `recorded_at` value; only the exact UTC form is accepted."""
     if not _STAMP.fullmatch(text):
         raise ValueError(f"{text!r} is not a UTC time written YYYY-MM-DDTHH:MM:SS[.ffffff]Z")
-    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # the trailing Z reads as UTC
 
 
 @dataclass(frozen=True)

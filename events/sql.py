@@ -200,8 +200,10 @@ class SQLEventStore:
             batch: list[tuple[Any, ...]] = []
             for draft in drafts:
                 known = versions.get(draft.summit_id)
-                version = (self._version(conn, draft.summit_id) if known is None else known) + 1
-                batch.append(_row(*tip.seal(draft, version, now)))
+                if known is None:  # a summit new to this import: an empty log has no versions
+                    known = self._version(conn, draft.summit_id) if actual else 0
+                version = known + 1
+                batch.append(tip.row(draft, version, now))
                 versions[draft.summit_id] = version
                 if len(batch) == BATCH:
                     self._insert(batch)

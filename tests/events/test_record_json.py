@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events.chain import Tip, verify_chain
-from events.record import Draft, canonical_json
+from events.record import RECORD_FIELDS, Draft, canonical_json
 
 texts = st.text()
 json_values = st.recursive(
@@ -81,3 +81,18 @@ def test_text_utf8_cannot_hold_fails_as_the_json_module_form_does() -> None:
     draft = Draft("summit-\ud800", "SummitAnnounced", {})
     with pytest.raises(UnicodeEncodeError):
         Tip(None).seal(draft, 1, NOW)
+
+
+def test_a_row_is_the_sealed_record_as_the_table_holds_it() -> None:
+    """`Tip.row` (imports) gives the columns `seal` gives, data as the hashed text, and moves
+    the tip the same way."""
+    drafts = [
+        Draft("summit-a", "SummitAnnounced", {"t": "é", "n": [1, {"b": None}]}),
+        Draft("summit-a", "SummitNoted", {"note": "\u2028"}, recorded_by="desk"),
+    ]
+    sealing, rowing = Tip(None), Tip(None)
+    for version, draft in enumerate(drafts, start=1):
+        record, text = sealing.seal(draft, version, NOW)
+        expected = {**record.fields(), "data": text}
+        assert rowing.row(draft, version, NOW) == tuple(expected[name] for name in RECORD_FIELDS)
+        assert (rowing.position, rowing.hash) == (sealing.position, sealing.hash)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import astuple
-from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
@@ -17,6 +18,7 @@ import orjson
 from pydantic import ValidationError
 
 from calendar_core.service import ImportCheck
+from calendar_core.survey import Survey
 from events import (
     Claimed,
     ConcurrencyError,
@@ -37,6 +39,7 @@ _FIELDS = RECORD_FIELDS
 _CLAIMS = ("position", "version", "prev_hash", "hash")
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _ONE_LINE = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,300}")
+SURVEY_BYTES_PER_BIT = 4  # about 60 bits per event: 1-2% of event_ids kept as maybe repeats
 
 
 def _store() -> EventStore:
@@ -153,16 +156,41 @@ def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Itera
         yield line_no, new
 
 
-def import_lines(store: EventStore, items: Iterable[Item]) -> tuple[int, int]:
+def survey_lines(lines: Iterable[bytes], bits: int, progress: Callable[[int], None]) -> Survey:
+    """The import's first pass: each line's summit_id and event_id, read without validation
+    (the second pass validates, and names the line of anything amiss)."""
+    return Survey.of(_named(lines, progress), bits)
+
+
+def _named(
+    lines: Iterable[bytes], progress: Callable[[int], None]
+) -> Iterator[tuple[int, str, str | None]]:
+    for line_no, line in enumerate(lines, start=1):
+        progress(len(line))
+        if not line.strip():
+            continue
+        try:
+            record = _decoded(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(summit_id := record.get("summit_id"), str):
+            event_id = record.get("event_id")
+            yield line_no, summit_id, event_id if isinstance(event_id, str) else None
+
+
+def import_lines(
+    store: EventStore, items: Iterable[Item], survey: Survey | None = None
+) -> tuple[int, int]:
     """Check every line against the rules, then append the new events in one transaction,
-    all or nothing: (added, skipped).
+    all or nothing: (added, skipped). A `survey` of the lines (their first pass) keeps the
+    checks' memory to the summits still open and the event_ids that may repeat.
 
     The checks keep state of their own and read the log only before the transaction begins.
     Into an empty log they read nothing at all, so each checked draft goes straight into the
     transaction; into a log with events, the checked drafts wait in a temporary file (memory
     stays flat) and the transaction refuses to begin if another writer moved the head.
     """
-    check = ImportCheck(store)
+    check = ImportCheck(store, survey)
     line_no = 0
 
     def numbered() -> Iterator[Item]:
@@ -241,14 +269,28 @@ def import_(file: str) -> None:
             source: IO[bytes] = sys.stdin.buffer
         else:
             source = stack.enter_context(open(file, "rb"))
+        if file == "-" or not source.seekable():  # read twice: a copy of stdin or a pipe
+            source = stack.enter_context(_copied(source))
+        size = os.fstat(source.fileno()).st_size
         progress: Callable[[int], None] = lambda size: None  # noqa: E731
         if file != "-" and sys.stderr.isatty():
-            progress = stack.enter_context(_progress_bar(Path(file).stat().st_size))
+            progress = stack.enter_context(_progress_bar(2 * size))  # two passes
         try:
-            added, skipped = import_lines(store, read_lines(source, progress))
+            survey = survey_lines(source, size // SURVEY_BYTES_PER_BIT, progress)
+            source.seek(0)
+            added, skipped = import_lines(store, read_lines(source, progress), survey)
         except LogError as error:
             _fail(f"{error}; nothing imported")
     click.echo(f"imported {added} events (skipped {skipped} already in the log)")
+
+
+@contextmanager
+def _copied(source: IO[bytes]) -> Iterator[IO[bytes]]:
+    """What is left of a stream, in a temporary file that can be read again."""
+    with tempfile.TemporaryFile() as copy:
+        shutil.copyfileobj(source, copy, 1 << 20)
+        copy.seek(0)
+        yield copy
 
 
 @click.command()
