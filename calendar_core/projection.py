@@ -69,6 +69,19 @@ class Calendar:
         summits = self.summits
         return (summits[summit_id] for _, summit_id in self._order)
 
+    def listing(self) -> list[tuple[OrderKey, str]]:
+        """The list order as (key, summit_id) pairs, settled first: what a snapshot keeps."""
+        self.ordered()
+        return list(self._order)
+
+    def settle(self, listing: list[tuple[OrderKey, str]]) -> None:
+        """Take a list order kept (by `listing`) for these very summits: none is placed again."""
+        keys = {summit_id: key for key, summit_id in listing}
+        if keys.keys() != self.summits.keys() or len(keys) != len(listing):
+            raise ValueError("the listing is not of this calendar's summits")
+        self._order, self._keys = listing, keys
+        self._moved.clear()
+
     def _place(self, summit_id: str, key: OrderKey) -> None:
         old = self._keys.get(summit_id)
         if old != key:
