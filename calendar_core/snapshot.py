@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import zlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +30,25 @@ class Unusable(ValueError):
 
 
 def take(calendar: Calendar, head_hash: str, key: bytes, version: str) -> Snapshot:
-    """A snapshot of a calendar whose position has `head_hash` in the log, by code `version`."""
-    body = zlib.compress(orjson.dumps(_calendar_json(calendar)), 1)
+    """A snapshot of a calendar whose position has `head_hash` in the log, by code `version`.
+
+    Its body is compressed JSON Lines, written and read a summit at a time: a header, then one
+    line per summit in list order (its state, the positions of its first and latest records,
+    and its start as the list order has it).
+    """
+    packer = zlib.compressobj(1)
+    header = {"position": calendar.position, "last_recorded_at": calendar.last_recorded_at}
+    parts = [packer.compress(orjson.dumps(header) + b"\n")]
+    for (start, _), summit_id in calendar.listing():
+        line = [
+            _summit_json(calendar.summits[summit_id]),
+            calendar.first_at[summit_id],
+            calendar.last_at[summit_id],
+            start.isoformat(),
+        ]
+        parts.append(packer.compress(orjson.dumps(line) + b"\n"))
+    parts.append(packer.flush())
+    body = b"".join(parts)
     mac = _mac(key, calendar.position, head_hash, version, body)
     return Snapshot(calendar.position, head_hash, version, body, mac)
 
@@ -47,7 +65,7 @@ def restore(snapshot: Snapshot, key: bytes, version: str, logged_hash: str | Non
         raise Unusable(f"snapshot at {snapshot.position} fails its MAC: it was altered")
     if logged_hash != snapshot.head_hash:
         raise Unusable(f"snapshot at {snapshot.position} does not match the log's chain there")
-    calendar = _calendar(orjson.loads(zlib.decompress(snapshot.body)))
+    calendar = _calendar(_lines(snapshot.body))
     if calendar.position != snapshot.position:
         raise Unusable(f"snapshot at {snapshot.position} holds another position")
     return calendar
@@ -59,22 +77,28 @@ def _mac(key: bytes, position: int, head_hash: str, version: str, body: bytes) -
     return signed.digest()
 
 
-def _calendar_json(calendar: Calendar) -> dict[str, Any]:
-    return {
-        "position": calendar.position,
-        "last_recorded_at": calendar.last_recorded_at,
-        "summits": [_summit_json(summit) for summit in calendar.summits.values()],
-        "positions": [[calendar.first_at[s], calendar.last_at[s]] for s in calendar.summits],
-        "order": [[start.isoformat(), s] for (start, _), s in calendar.listing()],
-    }
+def _lines(body: bytes, block: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a compressed body, decompressed a block at a time."""
+    unpacker = zlib.decompressobj()
+    pending, rest = body, b""
+    while pending:
+        *lines, rest = (rest + unpacker.decompress(pending, block)).split(b"\n")
+        pending = unpacker.unconsumed_tail
+        yield from lines
+    yield from (line for line in (rest + unpacker.flush()).split(b"\n") if line)
 
 
-def _calendar(data: dict[str, Any]) -> Calendar:
+def _calendar(lines: Iterator[bytes]) -> Calendar:
+    header = orjson.loads(next(lines))
     calendar = Calendar()
-    calendar.position, calendar.last_recorded_at = data["position"], data["last_recorded_at"]
-    for item, (first_at, last_at) in zip(data["summits"], data["positions"], strict=True):
-        calendar.put(_summit(item), first_at, last_at)
-    calendar.settle([((datetime.fromisoformat(start), s), s) for start, s in data["order"]])
+    calendar.position, calendar.last_recorded_at = header["position"], header["last_recorded_at"]
+    listing = []
+    for line in lines:
+        item, first_at, last_at, start = orjson.loads(line)
+        summit = _summit(item)
+        calendar.put(summit, first_at, last_at)
+        listing.append(((datetime.fromisoformat(start), summit.summit_id), summit.summit_id))
+    calendar.settle(listing)
     return calendar
 
 

@@ -82,7 +82,10 @@ class SQLRenderingStore:
             " mac = excluded.mac WHERE excluded.version >= renderings.version"
         )
         self._drop_others = f"DELETE FROM renderings WHERE renderer <> {mark}"
-        self._load = f"SELECT {_COLUMNS} FROM renderings WHERE renderer = {mark}"
+        self._load = (
+            f"SELECT {_COLUMNS} FROM renderings WHERE renderer = {mark} AND summit_id > {mark}"
+            f" ORDER BY summit_id LIMIT {BATCH}"
+        )
 
     def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
         """Keep these renderings of `renderer`, dropping any other renderer's; in batches, so
@@ -108,14 +111,19 @@ class SQLRenderingStore:
                 conn.cursor().executemany(self._upsert, rows)
 
     def load(self, renderer: str) -> Iterator[Rendering]:
-        """Every rendering kept for `renderer`."""
-        with self._refused("read renderings"), self._log.connection() as conn:
-            rows = conn.execute(self._load, (renderer,)).fetchall()
-        for row in rows:
-            summit_id, version, updated_at, body, zone, first, last, mac = row
-            yield Rendering(
-                summit_id, version, updated_at, _bytes(body), zone, first, last, _bytes(mac)
-            )
+        """Every rendering kept for `renderer`, read a page at a time."""
+        after = ""
+        while True:
+            with self._refused("read renderings"), self._log.connection() as conn:
+                rows = conn.execute(self._load, (renderer, after)).fetchall()
+            for row in rows:
+                summit_id, version, updated_at, body, zone, first, last, mac = row
+                yield Rendering(
+                    summit_id, version, updated_at, _bytes(body), zone, first, last, _bytes(mac)
+                )
+            if len(rows) < BATCH:
+                return
+            after = rows[-1][0]
 
     @contextmanager
     def _refused(self, doing: str) -> Iterator[None]:

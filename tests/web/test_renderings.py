@@ -16,6 +16,7 @@ from flask import Flask
 from calendar_core import ical
 from calendar_core.summit import Summit
 from events import EventStore, open_store
+from events import renderings as renderings_module
 from events.renderings import Rendering, renderings_of
 from web import create_app
 from web.renderings import SAVE_AFTER
@@ -144,7 +145,8 @@ def _rendering(summit_id: str, version: int, body: bytes) -> Rendering:
     )
 
 
-def test_the_store_keeps_each_summits_latest(db: str) -> None:
+def test_the_store_keeps_each_summits_latest(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(renderings_module, "BATCH", 2)  # loads cross page boundaries
     store = open_store(db)
     try:
         kept = renderings_of(store)
@@ -157,5 +159,10 @@ def test_the_store_keeps_each_summits_latest(db: str) -> None:
         ]
         kept.save("b", [_rendering("z", 1, b"z")])
         assert list(kept.load("a")) == [] and [r.body for r in kept.load("b")] == [b"z"]
+        many = [_rendering(f"s{n}", 1, b"%d" % n) for n in range(7)]
+        kept.save("b", many)
+        assert sorted(r.summit_id for r in kept.load("b")) == sorted(
+            ["z", *(r.summit_id for r in many)]
+        )
     finally:
         store.close()
