@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -264,6 +264,11 @@ class FeedRenderer:
         self._events[key] = chunk
         if len(self._events) > self._cache_size:
             self._events.popitem(last=False)
+
+    def warm(self, summits: Iterable[Summit]) -> None:
+        """Render (and cache) the VEVENTs of these summits that are not cached yet."""
+        for summit in summits:
+            self._chunk(summit)
 
     @property
     def fresh_count(self) -> int:

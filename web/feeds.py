@@ -10,10 +10,12 @@ from flask import Blueprint, Response, request
 
 from calendar_core.query import select
 from calendar_core.summit import Status
+from events.renderings import Rendering
 from web.cache import Rendered
 from web.context import State, state
 from web.params import parse_point, parse_query, resolve
 from web.problems import Problem
+from web.renderings import RenderingKeeper
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -49,20 +51,23 @@ def calendar_feed() -> Response:
     point = parse_point(request.args)
     key = query.key()
     base = _base(st)
-    to_keep = None
+    keeper: RenderingKeeper | None = None  # when this feed's renderer keeps its VEVENTs
+    keeping: list[Rendering] | None = None
     with st.live.lock:
         view = resolve(st.live, point)
         rendered = st.feeds.get((view.position, (base, key)))
         if rendered is None:
             summits = select(view.calendar, query)
             renderer = st.renderers.get(base)
+            if st.renderings is not None and st.renderings.renderer is renderer:
+                keeper = st.renderings
+                keeper.warm(summits)
             body = renderer.feed(summits, last_modified=view.last_recorded_at)
             rendered = Rendered.of(body, view.last_recorded_at)
             st.feeds.put((view.position, (base, key)), rendered)
-            if st.renderings is not None and renderer is st.renderings.renderer:
-                to_keep = st.renderings.due()
-    if to_keep and st.renderings is not None:
-        st.renderings.keep(to_keep)
+            keeping = None if keeper is None else keeper.due()
+    if keeper is not None and keeping:
+        keeper.keep(keeping)  # outside the lock: other requests go on
     if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:
         st.fast_queries[request.query_string.decode("latin-1")] = key
     return respond(rendered, st)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Sequence
 from dataclasses import astuple
 from importlib import metadata, resources
 
@@ -20,6 +21,9 @@ log = logging.getLogger("diplocal")
 
 # Fresh chunks worth a write: fewer are simply rendered again after a restart.
 SAVE_AFTER = 256
+# Summits rendered between two writes while a feed renders many: a worker stopped mid-way (a
+# gunicorn timeout on a first start) leaves what it rendered to the next one.
+WARM_BATCH = 4096
 # What decides a VEVENT's bytes besides the summit and the feed's options.
 _RENDERING_CODE = ("ical.py", "vtimezone.py")
 _LIBRARIES = ("icalendar", "pycountry")
@@ -76,6 +80,15 @@ class RenderingKeeper:
         if altered:
             log.warning("diplocal: %d kept VEVENTs fail their MAC: rendered again", altered)
         return taken
+
+    def warm(self, summits: Sequence[Summit]) -> None:
+        """Render these summits' missing VEVENTs, keeping them a batch at a time (call with
+        the live calendar's lock held)."""
+        for start in range(0, len(summits), WARM_BATCH):
+            self.renderer.warm(summits[start : start + WARM_BATCH])
+            due = self.due()
+            if due is not None:
+                self.keep(due)
 
     def due(self) -> list[Rendering] | None:
         """The renderer's fresh chunks, sealed, once there are enough to keep (call with the

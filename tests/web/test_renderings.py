@@ -19,6 +19,7 @@ from events import EventStore, open_store
 from events import renderings as renderings_module
 from events.renderings import Rendering, renderings_of
 from web import create_app
+from web import renderings as web_renderings
 from web.renderings import SAVE_AFTER
 
 SUMMITS = SAVE_AFTER + 20  # enough new VEVENTs in one feed to be kept
@@ -166,3 +167,27 @@ def test_the_store_keeps_each_summits_latest(db: str, monkeypatch: pytest.Monkey
         )
     finally:
         store.close()
+
+
+def test_a_worker_stopped_mid_render_leaves_its_batches_to_the_next(
+    log: EventStore, tmp_path: Path, renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first feed renders and keeps a batch at a time: when the worker dies mid-way (here,
+    its renderer fails after two batches), the next worker renders only the rest."""
+    monkeypatch.setattr(web_renderings, "WARM_BATCH", 100)
+    monkeypatch.setattr(web_renderings, "SAVE_AFTER", 100)
+    real = ical.render_vevent
+
+    def dies_at_250(summit: Summit, options: ical.FeedOptions) -> ical.Chunk | None:
+        if len(renders) == 250:
+            raise SystemExit("the worker was stopped")
+        return real(summit, options)
+
+    stopped = _app(log, tmp_path)
+    monkeypatch.setattr(ical, "render_vevent", dies_at_250)
+    with pytest.raises(SystemExit):
+        stopped.test_client().get("/calendar.ics")
+    monkeypatch.setattr(ical, "render_vevent", real)
+    renders.clear()
+    feed = _app(log, tmp_path).test_client().get("/calendar.ics").data
+    assert feed.count(b"BEGIN:VEVENT") == SUMMITS and len(renders) == SUMMITS - 200
