@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import pycountry
-from icalendar import Calendar, Event, vDuration
+from icalendar import Calendar, Event, vDDDTypes, vDuration, vText
+from icalendar.caselessdict import canonsort_keys
 from icalendar.parser.string import _foldline
 
 from calendar_core.summit import Attendee, Status, Summit
@@ -174,10 +175,60 @@ def fold(line: str) -> str:
     return "\r\n ".join(chunks)
 
 
-def _to_ical(component: Event) -> bytes:
-    """The component's bytes: icalendar's content lines, folded as its to_ical folds them."""
-    lines = [fold(str(line)) for line in component.content_lines() if line]
+Value = str | int | date  # a datetime is a date too
+
+
+def to_ical(properties: Sequence[tuple[str, Value]]) -> bytes:
+    """A VEVENT's bytes as icalendar writes that component, without building one.
+
+    Properties in icalendar's order (its canonical order, then by name), text escaped by its
+    vText, times written as its vDDDTypes writes them, lines folded as its to_ical folds;
+    `reference_to_ical` builds the icalendar component itself, and tests hold the two to the
+    same bytes. One difference: a wall time in a zone that is UTC today (Africa/Accra) from
+    when it was not is written at its true instant, where icalendar writes its digits with Z.
+    """
+    by_name = dict(properties)
+    lines = ["BEGIN:VEVENT"]
+    for name in canonsort_keys(list(by_name), Event.canonical_order):
+        lines.append(fold(_content_line(name, by_name[name])))
+    lines.append("END:VEVENT\r\n")
+    return "\r\n".join(lines).encode("utf-8")
+
+
+def reference_to_ical(properties: Sequence[tuple[str, Value]]) -> bytes:
+    """The same bytes through icalendar's own Event (the reference for `to_ical`)."""
+    event = Event()
+    for name, value in properties:
+        event.add(name, value)
+    lines = [fold(str(line)) for line in event.content_lines() if line]
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _content_line(name: str, value: Value) -> str:
+    if isinstance(value, datetime):
+        zone = value.tzinfo
+        tzid = "" if zone is UTC else _tzid_parameter(str(zone))
+        if tzid:
+            return f"{name}{tzid}:{value:%Y%m%dT%H%M%S}"
+        return f"{name}:{value.astimezone(UTC):%Y%m%dT%H%M%S}Z"
+    if isinstance(value, date):
+        return f"{name};VALUE=DATE:{value:%Y%m%d}"
+    if isinstance(value, int):
+        return f"{name}:{value}"
+    if name == "URL":  # a URI: written as it is, on one line
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"a URI may not contain a line break: {value!r}")
+        return f"{name}:{value}"
+    return f"{name}:{vText(value).to_ical().decode()}"
+
+
+@lru_cache(maxsize=1024)
+def _tzid_parameter(zone: str) -> str:
+    """What icalendar writes before a wall time in this IANA zone: ";TZID=<zone>", or "" for
+    a zone it takes as UTC (the time is then written in UTC, ending in Z)."""
+    probe = vDDDTypes(datetime(2000, 1, 1, tzinfo=ZoneInfo(zone)))
+    tzid = probe.params.get("TZID")
+    return f";TZID={tzid}" if tzid else ""
 
 
 def _wall_or_utc(instant: datetime, tz: ZoneInfo) -> datetime:
@@ -194,17 +245,30 @@ def _wall_or_utc(instant: datetime, tz: ZoneInfo) -> datetime:
 
 def render_vevent(summit: Summit, options: FeedOptions) -> Chunk | None:
     """The VEVENT of one summit, or None when it has no place in a calendar."""
+    found = vevent_properties(summit, options)
+    if found is None:
+        return None
+    properties, tzid, years = found
+    return Chunk(to_ical(properties), tzid, years[0], years[1])
+
+
+def vevent_properties(
+    summit: Summit, options: FeedOptions
+) -> tuple[list[tuple[str, Value]], str | None, tuple[int, int]] | None:
+    """The properties of a summit's VEVENT, the TZID they use and the years they span; None
+    when it has no place in a calendar."""
     if summit.status is Status.RETRACTED:
         return None
     zone = summit.location.timezone
     when = resolve(summit.schedule, zone)
-    event = Event()
-    event.add("UID", f"{summit.summit_id}@{options.uid_domain}")
-    event.add("DTSTAMP", _utc(summit.updated_at))
-    event.add("LAST-MODIFIED", _utc(summit.updated_at))
-    event.add("CREATED", _utc(summit.created_at))
-    event.add("SEQUENCE", summit.sequence)
-    event.add("SUMMARY", _PREFIX.get(summit.status, "") + summit.title)
+    properties: list[tuple[str, Value]] = [
+        ("UID", f"{summit.summit_id}@{options.uid_domain}"),
+        ("DTSTAMP", _utc(summit.updated_at)),
+        ("LAST-MODIFIED", _utc(summit.updated_at)),
+        ("CREATED", _utc(summit.created_at)),
+        ("SEQUENCE", summit.sequence),
+        ("SUMMARY", _PREFIX.get(summit.status, "") + summit.title),
+    ]
     tzid: str | None = None
     end_assumed = False
     if isinstance(when, Timed):
@@ -215,21 +279,21 @@ def render_vevent(summit: Summit, options: FeedOptions) -> Chunk | None:
         default_end = when.start.astimezone(UTC) + DEFAULT_LENGTH[summit.kind]
         ends = when.end if when.end is not None else default_end
         end = _wall_or_utc(ends, tz)
-        event.add("DTSTART", start)
-        event.add("DTEND", end)
+        properties += [("DTSTART", start), ("DTEND", end)]
         tzid, years = zone, (start.year, end.year)
     elif isinstance(when, AllDay):
-        event.add("DTSTART", when.first)
-        event.add("DTEND", when.end_exclusive)
+        properties += [("DTSTART", when.first), ("DTEND", when.end_exclusive)]
         years = (when.first.year, when.end_exclusive.year)
     else:
         return None
-    event.add("STATUS", _STATUS[summit.status])
-    event.add("TRANSP", "TRANSPARENT")
-    event.add("LOCATION", _location(summit))
-    event.add("DESCRIPTION", _description(summit, end_assumed=end_assumed))
-    event.add("URL", f"{options.base_url.rstrip('/')}/summits/{summit.summit_id}")
-    return Chunk(_to_ical(event), tzid, years[0], years[1])
+    properties += [
+        ("STATUS", _STATUS[summit.status]),
+        ("TRANSP", "TRANSPARENT"),
+        ("LOCATION", _location(summit)),
+        ("DESCRIPTION", _description(summit, end_assumed=end_assumed)),
+        ("URL", f"{options.base_url.rstrip('/')}/summits/{summit.summit_id}"),
+    ]
+    return properties, tzid, years
 
 
 class FeedRenderer:
