@@ -329,10 +329,10 @@ class FeedRenderer:
         if len(self._events) > self._cache_size:
             self._events.popitem(last=False)
 
-    def warm(self, summits: Iterable[Summit]) -> None:
-        """Render (and cache) the VEVENTs of these summits that are not cached yet."""
-        for summit in summits:
-            self._chunk(summit)
+    def chunks(self, summits: Iterable[Summit]) -> list[Chunk]:
+        """The VEVENT chunks of these summits in order, rendering those not cached (undated
+        and retracted ones have none)."""
+        return [chunk for chunk in map(self._chunk, summits) if chunk is not None]
 
     @property
     def fresh_count(self) -> int:
@@ -391,7 +391,10 @@ class FeedRenderer:
 
     def feed(self, summits: Sequence[Summit], *, last_modified: str | None) -> bytes:
         """The subscription feed of these summits, in the order given (undated ones left out)."""
-        chunks = [c for c in map(self._chunk, summits) if c is not None]
+        return self.assemble(self.chunks(summits), last_modified=last_modified)
+
+    def assemble(self, chunks: list[Chunk], *, last_modified: str | None) -> bytes:
+        """The subscription feed of these chunks (as `chunks` gives them), in the order given."""
         return self._assemble(self._header(feed=True, last_modified=last_modified), chunks)
 
     def single(self, summit: Summit) -> bytes:

@@ -61,8 +61,8 @@ def calendar_feed() -> Response:
             renderer = st.renderers.get(base)
             if st.renderings is not None and st.renderings.renderer is renderer:
                 keeper = st.renderings
-                keeper.warm(summits)
-            body = renderer.feed(summits, last_modified=view.last_recorded_at)
+            chunks = renderer.chunks(summits) if keeper is None else keeper.chunks(summits)
+            body = renderer.assemble(chunks, last_modified=view.last_recorded_at)
             rendered = Rendered.of(body, view.last_recorded_at)
             st.feeds.put((view.position, (base, key)), rendered)
             keeping = None if keeper is None else keeper.due()

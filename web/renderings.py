@@ -81,14 +81,16 @@ class RenderingKeeper:
             log.warning("diplocal: %d kept VEVENTs fail their MAC: rendered again", altered)
         return taken
 
-    def warm(self, summits: Sequence[Summit]) -> None:
-        """Render these summits' missing VEVENTs, keeping them a batch at a time (call with
-        the live calendar's lock held)."""
+    def chunks(self, summits: Sequence[Summit]) -> list[Chunk]:
+        """The renderer's chunks of these summits, keeping those it renders a batch at a time
+        (call with the live calendar's lock held)."""
+        chunks: list[Chunk] = []
         for start in range(0, len(summits), WARM_BATCH):
-            self.renderer.warm(summits[start : start + WARM_BATCH])
+            chunks += self.renderer.chunks(summits[start : start + WARM_BATCH])
             due = self.due()
             if due is not None:
                 self.keep(due)
+        return chunks
 
     def due(self) -> list[Rendering] | None:
         """The renderer's fresh chunks, sealed, once there are enough to keep (call with the
