@@ -107,13 +107,13 @@ def test_no_accept_header_is_needed_and_none_is_refused(seeded: Any, client: Fla
 def test_a_repeated_request_renders_nothing(seeded: Any, app: Flask, client: FlaskClient) -> None:
     renderer = app.extensions["diplocal"].renderer
     calls: list[int] = []
-    original = renderer.feed
+    original = renderer.assemble
 
     def counting(*args: Any, **kwargs: Any) -> bytes:
         calls.append(1)
         return bytes(original(*args, **kwargs))
 
-    renderer.feed = counting
+    renderer.assemble = counting
     first = client.get("/calendar.ics?country=JP")
     second = client.get("/calendar.ics?country=JP")
     same_query = client.get("/calendar.ics?country=jp")
