@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from events.schedule import Schedule, sort_instant
 from events.schema import Location, Participant, Source
@@ -27,12 +30,7 @@ class Place:
     @classmethod
     def of(cls, location: Location) -> Place:
         """The place a validated location names."""
-        return cls(
-            city=location.city,
-            country=location.country,
-            venue=location.venue,
-            timezone=location.timezone,
-        )
+        return _copied(cls, location)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,12 +45,7 @@ class Attendee:
     @classmethod
     def of(cls, participant: Participant) -> Attendee:
         """The attendee a validated participant names."""
-        return cls(
-            name=participant.name,
-            country=participant.country,
-            organization=participant.organization,
-            role=participant.role,
-        )
+        return _copied(cls, participant)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,10 +59,16 @@ class Citation:
     @classmethod
     def of(cls, source: Source) -> Citation:
         """The citation of a validated source."""
-        return cls(url=source.url, publisher=source.publisher, published_on=source.published_on)
+        return _copied(cls, source)
 
 
 Part = Place | Attendee | Citation
+P = TypeVar("P", Place, Attendee, Citation)
+
+
+def _copied(cls: type[P], model: BaseModel) -> P:
+    """A plain part with the values of a validated model's fields of the same names."""
+    return cls(**{f.name: getattr(model, f.name) for f in fields(cls)})
 
 
 def part_json(part: Part, *, nulls: bool = True) -> dict[str, str | None]:
