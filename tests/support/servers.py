@@ -1,4 +1,5 @@
-"""Helpers for the servers the tests start: a free loopback port, and waiting for /healthz."""
+"""Helpers for the servers the tests start: a free loopback port, waiting for /healthz, and
+stopping them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server process we started (killed if it does not stop within 15 s) and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def free_port() -> int:

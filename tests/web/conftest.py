@@ -124,13 +124,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: floa
 
 def stop(process: subprocess.Popen[bytes]) -> str:
     """Terminate a server process we started, reap it, and return what it printed."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    servers.terminate(process)
     if process.stdout is None:
         return ""
     with process.stdout:

@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from support.servers import free_port, wait_until_healthy
+from support.servers import free_port, terminate, wait_until_healthy
 
 from events import Token, open_store, tokens_of
 from events.schema import SUMMIT_ID_PATTERN
@@ -115,12 +115,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         wait_until_healthy(url, process, log.read_text)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
 
 def test_the_served_document_is_the_one_tested(server: str) -> None:

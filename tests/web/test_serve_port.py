@@ -157,21 +157,17 @@ def test_diplocal_base_url_names_the_feeds_links(tmp_path: Path, helpers: Any) -
     assert f"Feed:      {public}/calendar.ics" in out[0]
 
 
+def _make_plan(target: str, venv: Path) -> str:
+    """What `make -n <target>` would run with this virtual environment."""
+    command = ["make", "-n", "-C", str(ROOT), target, f"VENV={venv}"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
 def test_make_serve_installs_the_runtime_only(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    plan = subprocess.run(
-        ["make", "-n", "-C", str(ROOT), "serve", f"VENV={venv}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    plan = _make_plan("serve", venv)
     installs = [x for x in plan.splitlines() if "pip install" in x and "--upgrade pip" not in x]
     assert len(installs) == 1 and installs[0].endswith("pip install --quiet -e ."), plan
     assert f"touch {venv}/.installed-runtime" in plan
-    tests = subprocess.run(
-        ["make", "-n", "-C", str(ROOT), "test", f"VENV={venv}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    tests = _make_plan("test", venv)
     assert '-e ".[dev,postgres]"' in tests, "the test extras stay with make test"
