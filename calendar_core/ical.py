@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_LENGTH",
     "DEFAULT_PRODID",
     "Chunk",
+    "Coverage",
     "FeedOptions",
     "FeedRenderer",
     "end_not_announced",
@@ -80,6 +81,32 @@ class Chunk:
     zone: str | None  # the TZID it references, if any
     first_year: int
     last_year: int
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a feed's VTIMEZONEs cover: the zones its VEVENTs name, and the years (whole
+    decades, with a year's margin) they span."""
+
+    zones: tuple[str, ...]  # sorted
+    years: tuple[int, int]
+
+    @classmethod
+    def of(cls, chunks: Iterable[Chunk]) -> Coverage:
+        """The coverage these chunks need."""
+        chunks = list(chunks)
+        zones = {chunk.zone for chunk in chunks if chunk.zone is not None}
+        first = min((chunk.first_year for chunk in chunks), default=0)
+        last = max((chunk.last_year for chunk in chunks), default=0)
+        return cls.spanning(zones, first, last)
+
+    @classmethod
+    def spanning(cls, zones: Iterable[str], first_year: int, last_year: int) -> Coverage:
+        """The coverage of these zones over these years, widened to whole decades: the same
+        zone gets the same block in most feeds, which matters to clients that keep the first
+        VTIMEZONE they saw for a TZID."""
+        years = ((first_year - 1) // 10 * 10, (last_year + 1) // 10 * 10 + 9)
+        return cls(tuple(sorted(zones)), years)
 
 
 @lru_cache(maxsize=512)
@@ -329,10 +356,10 @@ class FeedRenderer:
         if len(self._events) > self._cache_size:
             self._events.popitem(last=False)
 
-    def chunks(self, summits: Iterable[Summit]) -> list[Chunk]:
-        """The VEVENT chunks of these summits in order, rendering those not cached (undated
-        and retracted ones have none)."""
-        return [chunk for chunk in map(self._chunk, summits) if chunk is not None]
+    def chunks(self, summits: Iterable[Summit]) -> list[Chunk | None]:
+        """Each summit's VEVENT chunk, in order, rendering those not cached (None for undated
+        and retracted summits, which have none)."""
+        return list(map(self._chunk, summits))
 
     @property
     def fresh_count(self) -> int:
@@ -373,36 +400,31 @@ class FeedRenderer:
         self._headers[key] = header
         return header
 
-    def _assemble(self, header: bytes, chunks: list[Chunk]) -> bytes:
-        zones: dict[str, None] = {}
-        first = min((c.first_year for c in chunks), default=0)
-        last = max((c.last_year for c in chunks), default=0)
-        for chunk in chunks:
-            if chunk.zone is not None:
-                zones[chunk.zone] = None
+    def _assemble(self, header: bytes, chunks: Sequence[Chunk], coverage: Coverage) -> bytes:
         parts = [header]
-        # Whole decades, with a year's margin: the same zone gets the same block in most feeds,
-        # which matters to clients that keep the first VTIMEZONE they saw for a TZID.
-        first, last = (first - 1) // 10 * 10, (last + 1) // 10 * 10 + 9
-        parts += [vtimezone_bytes(zone, first, last) for zone in sorted(zones)]
+        parts += [vtimezone_bytes(zone, *coverage.years) for zone in coverage.zones]
         parts += [chunk.body for chunk in chunks]
         parts.append(_END)
         return b"".join(parts)
 
     def feed(self, summits: Sequence[Summit], *, last_modified: str | None) -> bytes:
         """The subscription feed of these summits, in the order given (undated ones left out)."""
-        return self.assemble(self.chunks(summits), last_modified=last_modified)
+        chunks = [chunk for chunk in self.chunks(summits) if chunk is not None]
+        return self.assemble(chunks, Coverage.of(chunks), last_modified=last_modified)
 
-    def assemble(self, chunks: list[Chunk], *, last_modified: str | None) -> bytes:
-        """The subscription feed of these chunks (as `chunks` gives them), in the order given."""
-        return self._assemble(self._header(feed=True, last_modified=last_modified), chunks)
+    def assemble(
+        self, chunks: Sequence[Chunk], coverage: Coverage, *, last_modified: str | None
+    ) -> bytes:
+        """The subscription feed of these chunks, in the order given, with the VTIMEZONEs
+        their coverage names."""
+        header = self._header(feed=True, last_modified=last_modified)
+        return self._assemble(header, chunks, coverage)
 
     def single(self, summit: Summit) -> bytes:
         """One summit as an "add to calendar" file: no calendar name, so it opens as an event.
 
         An undated or retracted summit gives a calendar with no event in it.
         """
-        chunk = self._chunk(summit)
-        return self._assemble(
-            self._header(feed=False, last_modified=None), [chunk] if chunk is not None else []
-        )
+        chunks = [chunk] if (chunk := self._chunk(summit)) is not None else []
+        header = self._header(feed=False, last_modified=None)
+        return self._assemble(header, chunks, Coverage.of(chunks))

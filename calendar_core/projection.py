@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from calendar_core.meaning import evolve
@@ -31,6 +32,9 @@ def apply(summit: Summit | None, record: Recorded) -> Summit:
 
 Streams = Callable[[str, int], Iterable[Recorded]]  # (summit_id, until) -> its records
 
+# How many of its latest records a calendar remembers the summits of (`changed_since`).
+RECENT = 4096
+
 
 class Calendar:
     """Summits (retracted ones included) as of a log position, kept in list order as they
@@ -47,6 +51,7 @@ class Calendar:
         self._order: list[tuple[OrderKey, str]] = []  # sorted, as of the last `ordered`
         self._keys: dict[str, OrderKey] = {}
         self._moved: set[str] = set()  # summits changed since
+        self._recent: deque[tuple[int, str]] = deque(maxlen=RECENT)  # (position, summit_id)
 
     def put(self, summit: Summit, first_at: int, last_at: int) -> None:
         """Hold a summit's new state and the positions of its first and latest records (its
@@ -68,6 +73,10 @@ class Calendar:
         self._moved.clear()
         summits = self.summits
         return (summits[summit_id] for _, summit_id in self._order)
+
+    def key_of(self, summit_id: str) -> OrderKey:
+        """A summit's place in the list order (as of the last `ordered`)."""
+        return self._keys[summit_id]
 
     def listing(self) -> list[tuple[OrderKey, str]]:
         """The list order as (key, summit_id) pairs, settled first: what a snapshot keeps."""
@@ -102,6 +111,22 @@ class Calendar:
             first_at = self.first_at.get(summit_id, record.position)
             self.put(apply(self.summits.get(summit_id), record), first_at, record.position)
             self.position, self.last_recorded_at = record.position, record.recorded_at
+            self._recent.append((record.position, summit_id))
+            changed.add(summit_id)
+        return changed
+
+    def changed_since(self, position: int) -> set[str] | None:
+        """The summits the records applied here after an earlier position changed; None when
+        this calendar does not remember them all (too many, or not applied here)."""
+        if position == self.position:
+            return set()
+        recent = self._recent
+        if not 0 <= position < self.position or not recent or recent[0][0] > position + 1:
+            return None
+        changed = set()
+        for at, summit_id in reversed(recent):
+            if at <= position:
+                break
             changed.add(summit_id)
         return changed
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.wsgi import get_host
 
 from calendar_core.ical import FeedOptions, FeedRenderer
+from calendar_core.listing import Listings
 from events import Clock, EventStore, TokenStore
 from web.audit import ChainWatch
 from web.cache import ResponseCache
@@ -20,6 +21,10 @@ from web.renderings import RenderingKeeper
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
+
+# Entries (summits with a VEVENT) the live feeds' listings hold in all: about 100 bytes each,
+# so 40 MB; four listings of a million-event log's whole feed.
+LISTING_ENTRIES = 400_000
 
 
 class FeedRenderers:
@@ -82,6 +87,8 @@ class State:
     settings: dict[str, Any]
     chain: ChainWatch = field(default_factory=ChainWatch)
     renderings: RenderingKeeper | None = None  # the fixed base URL's VEVENTs, kept in the store
+    # the listings of the live feeds asked for last (their chunks, kept in list order)
+    listings: Listings = field(default_factory=lambda: Listings(LISTING_ENTRIES))
     # raw query string of a live feed request -> its canonical key (for the fast path)
     fast_queries: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 

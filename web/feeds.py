@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, request
 
-from calendar_core.query import select
+from calendar_core.listing import Listing
 from calendar_core.summit import Status
 from events.renderings import Rendering
 from web.cache import Rendered
@@ -57,12 +57,15 @@ def calendar_feed() -> Response:
         view = resolve(st.live, point)
         rendered = st.feeds.get((view.position, (base, key)))
         if rendered is None:
-            summits = select(view.calendar, query)
             renderer = st.renderers.get(base)
             if st.renderings is not None and st.renderings.renderer is renderer:
                 keeper = st.renderings
-            chunks = renderer.chunks(summits) if keeper is None else keeper.chunks(summits)
-            body = renderer.assemble(chunks, last_modified=view.last_recorded_at)
+            # a live feed's listing follows the calendar: after a change, only that is redone
+            listing = st.listings.get((base, key), query) if view.live else Listing(query)
+            listing.follow(view.calendar, renderer.chunks if keeper is None else keeper.chunks)
+            body = renderer.assemble(
+                listing.chunks, listing.coverage(), last_modified=view.last_recorded_at
+            )
             rendered = Rendered.of(body, view.last_recorded_at)
             st.feeds.put((view.position, (base, key)), rendered)
             keeping = None if keeper is None else keeper.due()

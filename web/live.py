@@ -21,6 +21,7 @@ class View:
     calendar: Calendar
     position: int
     last_recorded_at: str | None
+    live: bool = False  # the live calendar itself, at the log's head
 
 
 # What one summit of a cached view is taken to cost in memory (measured: 1.5-3 KiB for the
@@ -64,7 +65,7 @@ class LiveCalendar:
             self._calendar = self._from_snapshot(target)
         calendar = self._calendar
         self._fold(calendar, target)
-        return View(calendar, calendar.position, calendar.last_recorded_at)
+        return View(calendar, calendar.position, calendar.last_recorded_at, live=True)
 
     def _fold(self, calendar: Calendar, target: int) -> None:
         """Apply the records up to a position, taking the snapshots that are due on the way:

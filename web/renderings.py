@@ -81,10 +81,10 @@ class RenderingKeeper:
             log.warning("diplocal: %d kept VEVENTs fail their MAC: rendered again", altered)
         return taken
 
-    def chunks(self, summits: Sequence[Summit]) -> list[Chunk]:
+    def chunks(self, summits: Sequence[Summit]) -> list[Chunk | None]:
         """The renderer's chunks of these summits, keeping those it renders a batch at a time
         (call with the live calendar's lock held)."""
-        chunks: list[Chunk] = []
+        chunks: list[Chunk | None] = []
         for start in range(0, len(summits), WARM_BATCH):
             chunks += self.renderer.chunks(summits[start : start + WARM_BATCH])
             due = self.due()

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from calendar_core.ical import FeedOptions, FeedRenderer
+from calendar_core.listing import Listing
 from calendar_core.point import Point, position_of
 from calendar_core.projection import Calendar, build
 from calendar_core.query import Query, select
@@ -44,6 +45,8 @@ PEOPLE: list[dict[str, str]] = [
     {"name": "Antonio Costa", "organization": "European Council"},
 ]
 ALLOWED = factories.CONTRACT_ALLOWED
+# Feeds whose listings follow the live calendar: all, one country, one status.
+LISTED = (Query(), Query(countries=frozenset({"JP"})), Query(statuses=frozenset({"tentative"})))
 # What an odd command may be refused as: never a stale version or a reused id (none is sent).
 ODD_REFUSALS = {Refusal.UNKNOWN_SUMMIT, Refusal.INVALID, Refusal.RULE}
 # Data that is well-formed but often breaks a rule (gaps, overlaps, unknown people...).
@@ -240,6 +243,8 @@ class Run:
 @given(st.data())
 def test_random_histories(data: st.DataObject) -> None:
     run = Run()
+    listings = [Listing(query) for query in LISTED]
+    renderer = FeedRenderer(FeedOptions("Summits", "test.example", "https://test.example"))
     steps = data.draw(st.integers(1, 30), label="steps")
     for _ in range(steps):
         previous = dict(run.live.summits)
@@ -261,6 +266,10 @@ def test_random_histories(data: st.DataObject) -> None:
             assert outcome.refusal is None, outcome.message  # must not be refused
             event(event_type)
         run.catch_up()
+        for listing in listings:  # kept current change by change, as a live feed's listing
+            listing.follow(run.live, renderer.chunks)
+            full = renderer.feed(select(run.live, listing.query), last_modified=None)
+            assert renderer.assemble(listing.chunks, listing.coverage(), last_modified=None) == full
         for sid, before in previous.items():
             after = run.live.summits[sid]
             assert after.sequence >= before.sequence  # SEQUENCE never goes down
