@@ -65,6 +65,15 @@ CREATE TABLE IF NOT EXISTS renderings (
     mac bytea NOT NULL,
     PRIMARY KEY (renderer, summit_id)
 );
+CREATE TABLE IF NOT EXISTS feeds (
+    renderer text NOT NULL,
+    query text NOT NULL,
+    position bigint NOT NULL,
+    head_hash text NOT NULL,
+    body bytea NOT NULL,
+    mac bytea NOT NULL,
+    PRIMARY KEY (renderer, query)
+);
 CREATE OR REPLACE FUNCTION diplocal_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the event log is append-only: no %', TG_OP;
@@ -83,11 +92,12 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
 
 TRIGGERS = ("events_no_update", "events_no_delete", "events_no_truncate")
 
-# Whether the schema is complete: the five tables and the three triggers. When it is, opening a
+# Whether the schema is complete: the six tables and the three triggers. When it is, opening a
 # store runs no DDL at all (so a role without CREATE rights can use a prepared database).
 _SCHEMA_PRESENT = (
     "SELECT to_regclass('tokens') IS NOT NULL AND to_regclass('snapshots') IS NOT NULL"
     " AND to_regclass('settings') IS NOT NULL AND to_regclass('renderings') IS NOT NULL"
+    " AND to_regclass('feeds') IS NOT NULL"
     " AND (SELECT count(*) FROM pg_trigger"
     " WHERE tgrelid = to_regclass('events') AND tgname = ANY(%s)) = %s AND NOT EXISTS"
     " (SELECT 1 FROM information_schema.columns WHERE table_name = 'events'"

@@ -1,5 +1,6 @@
-"""Rendered calendar entries kept beside the log, so that a restarted server need not render
-every summit again. A cache, never evidence: each row carries a MAC made outside the database."""
+"""Rendered calendar entries and whole feeds kept beside the log, so that a restarted server
+need not render every summit again, and serves its first feed before its calendar is restored.
+A cache, never evidence: each row carries a MAC made outside the database."""
 
 from __future__ import annotations
 
@@ -29,8 +30,21 @@ class Rendering:
     mac: bytes
 
 
+@dataclass(frozen=True)
+class KeptFeed:
+    """A whole feed's bytes (compressed) as rendered at a log position, whose record has
+    `head_hash`, and its MAC."""
+
+    query: str  # the feed's filters, canonical
+    position: int
+    head_hash: str
+    body: bytes
+    mac: bytes
+
+
 class RenderingStore(Protocol):
-    """Where renderings are kept: the latest of each summit, for one renderer at a time."""
+    """Where renderings are kept: the latest of each summit, and the latest bytes of whole
+    feeds, for one renderer at a time."""
 
     def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
         """Keep these renderings of `renderer` (one replaces a kept one of its summit unless
@@ -41,13 +55,23 @@ class RenderingStore(Protocol):
         """Every rendering kept for `renderer`."""
         ...
 
+    def save_feed(self, renderer: str, feed: KeptFeed) -> None:
+        """Keep a feed's bytes of `renderer` (replacing the kept ones of its query unless those
+        are of a later position); any other renderer's feeds are dropped."""
+        ...
+
+    def load_feed(self, renderer: str, query: str) -> KeptFeed | None:
+        """The feed of a query kept for `renderer`, if any."""
+        ...
+
 
 class MemoryRenderingStore:
     """Renderings in a dict."""
 
     def __init__(self) -> None:
-        self._renderer = ""
+        self._renderer = self._feeds_renderer = ""
         self._kept: dict[str, Rendering] = {}
+        self._feeds: dict[str, KeptFeed] = {}
 
     def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
         """Keep these renderings of `renderer`, dropping any other renderer's."""
@@ -61,6 +85,18 @@ class MemoryRenderingStore:
     def load(self, renderer: str) -> Iterator[Rendering]:
         """Every rendering kept for `renderer`."""
         return iter(list(self._kept.values()) if renderer == self._renderer else [])
+
+    def save_feed(self, renderer: str, feed: KeptFeed) -> None:
+        """Keep a feed's bytes of `renderer`, dropping any other renderer's."""
+        if renderer != self._feeds_renderer:
+            self._feeds_renderer, self._feeds = renderer, {}
+        kept = self._feeds.get(feed.query)
+        if kept is None or kept.position <= feed.position:
+            self._feeds[feed.query] = feed
+
+    def load_feed(self, renderer: str, query: str) -> KeptFeed | None:
+        """The feed of a query kept for `renderer`, if any."""
+        return self._feeds.get(query) if renderer == self._feeds_renderer else None
 
 
 _COLUMNS = "summit_id, version, updated_at, body, zone, first_year, last_year, mac"
@@ -85,6 +121,18 @@ class SQLRenderingStore:
         self._load = (
             f"SELECT {_COLUMNS} FROM renderings WHERE renderer = {mark} AND summit_id > {mark}"
             f" ORDER BY summit_id LIMIT {BATCH}"
+        )
+        marks = ", ".join([mark] * 6)
+        self._upsert_feed = (
+            "INSERT INTO feeds (renderer, query, position, head_hash, body, mac)"
+            f" VALUES ({marks}) ON CONFLICT (renderer, query) DO UPDATE SET"
+            " position = excluded.position, head_hash = excluded.head_hash,"
+            " body = excluded.body, mac = excluded.mac WHERE excluded.position >= feeds.position"
+        )
+        self._drop_other_feeds = f"DELETE FROM feeds WHERE renderer <> {mark}"
+        self._load_feed = (
+            "SELECT query, position, head_hash, body, mac FROM feeds"
+            f" WHERE renderer = {mark} AND query = {mark}"
         )
 
     def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
@@ -124,6 +172,22 @@ class SQLRenderingStore:
             if len(rows) < BATCH:
                 return
             after = rows[-1][0]
+
+    def save_feed(self, renderer: str, feed: KeptFeed) -> None:
+        """Keep a feed's bytes of `renderer`, dropping any other renderer's."""
+        row = (renderer, feed.query, feed.position, feed.head_hash, feed.body, feed.mac)
+        with self._refused("save a feed"), self._log.transaction() as conn:
+            conn.execute(self._drop_other_feeds, (renderer,))
+            conn.execute(self._upsert_feed, row)
+
+    def load_feed(self, renderer: str, query: str) -> KeptFeed | None:
+        """The feed of a query kept for `renderer`, if any."""
+        with self._refused("read a feed"), self._log.connection() as conn:
+            row = conn.execute(self._load_feed, (renderer, query)).fetchone()
+        if row is None:
+            return None
+        query, position, head_hash, body, mac = row
+        return KeptFeed(query, position, head_hash, _bytes(body), _bytes(mac))
 
     @contextmanager
     def _refused(self, doing: str) -> Iterator[None]:

@@ -60,6 +60,15 @@ CREATE TABLE IF NOT EXISTS renderings (
     mac BLOB NOT NULL,
     PRIMARY KEY (renderer, summit_id)
 );
+CREATE TABLE IF NOT EXISTS feeds (
+    renderer TEXT NOT NULL,
+    query TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    body BLOB NOT NULL,
+    mac BLOB NOT NULL,
+    PRIMARY KEY (renderer, query)
+);
 """
 # Logs written before 0.2 kept a copy of recorded_at as an integer, outside the hash chain,
 # and let it decide as-of views; nothing reads it now, so it goes.
@@ -80,6 +89,7 @@ _NAMES = {
     "snapshots",
     "settings",
     "renderings",
+    "feeds",
     "events_no_update",
     "events_no_delete",
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from events import Clock, EventStore, open_store, system_clock, tokens_of
 
 if TYPE_CHECKING:
     from calendar_core.ical import FeedRenderer
+    from web.context import State
     from web.renderings import RenderingKeeper
     from web.snapshots import Keeper
 
@@ -85,11 +87,13 @@ def create_app(
         settings=settings,
     )
     app.extensions["diplocal"] = state
-    with state.live.lock:  # fold the calendar now (from a snapshot) rather than in a request
-        live = state.live.current()
-        state.renderings = _renderings(store, settings, state.renderers.fixed)
-        if state.renderings is not None:
-            state.renderings.restore(live.calendar)
+    state.renderings = _renderings(store, settings, state.renderers.fixed)
+    if feeds.serve_kept_feed(state):  # then the calendar is restored while that is served
+        started = threading.Event()
+        threading.Thread(target=_restore, args=(state, started), daemon=True).start()
+        started.wait()
+    else:  # fold the calendar now (from a snapshot) rather than in a request
+        _restore(state)
     state.chain.start(store)  # serves meanwhile; /healthz says "verifying" until it ends
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
@@ -110,6 +114,17 @@ def create_app(
             app.wsgi_app, x_for=0, x_proto=hops, x_host=hops
         )
     return app
+
+
+def _restore(state: State, holding: threading.Event | None = None) -> None:
+    """Fold the live calendar (from the latest snapshot) and take back the kept VEVENTs of its
+    summits; `holding` is set once the live lock is held, so requests wait for the calendar."""
+    with state.live.lock:
+        if holding is not None:
+            holding.set()
+        live = state.live.current()
+        if state.renderings is not None:
+            state.renderings.restore(live.calendar)
 
 
 def _key(settings: Mapping[str, Any]) -> bytes | None:
@@ -146,4 +161,4 @@ def _renderings(
     key = _key(settings)
     if key is None or renderer is None:
         return None
-    return RenderingKeeper(renderings_of(store), key, renderer)
+    return RenderingKeeper(store, renderings_of(store), key, renderer)

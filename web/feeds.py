@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, request
 
 from calendar_core.listing import Listing
+from calendar_core.query import Query
 from calendar_core.summit import Status
 from events.renderings import Rendering
 from web.cache import Rendered
@@ -23,7 +24,23 @@ if TYPE_CHECKING:
 bp = Blueprint("feeds", __name__)
 
 FAST_QUERY_LIMIT = 1024
+WHOLE = Query().key()  # the unfiltered feed: the one a restarted worker has kept
+WHOLE_NAME = ""  # its query, as kept
 UNDATED = frozenset({"year", "month"})  # coarser than a day: not in any feed
+
+
+def serve_kept_feed(st: State) -> bool:
+    """Put the whole feed kept at the log's head, if any, in the response cache, ready before
+    the calendar is restored (call before any request); whether there was one."""
+    head = st.store.head()
+    keeper = st.renderings
+    body = None if keeper is None else keeper.kept_feed(WHOLE_NAME, head)
+    if keeper is None or head is None or body is None:
+        return False
+    base = keeper.renderer.options.base_url
+    st.feeds.put((head.position, (base, WHOLE)), Rendered.of(body, head.recorded_at))
+    st.fast_queries[""] = WHOLE
+    return True
 
 
 def respond(rendered: Rendered, st: State) -> Response:
@@ -68,7 +85,10 @@ def calendar_feed() -> Response:
             )
             rendered = Rendered.of(body, view.last_recorded_at)
             st.feeds.put((view.position, (base, key)), rendered)
-            keeping = None if keeper is None else keeper.due()
+            if keeper is not None:
+                keeping = keeper.due()
+                if view.live and key == WHOLE:  # what a restarted worker serves first
+                    keeper.offer_feed(WHOLE_NAME, view.position, body)
     if keeper is not None and keeping:
         keeper.keep(keeping)  # outside the lock: other requests go on
     if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:

@@ -6,15 +6,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
+import zlib
 from collections.abc import Sequence
-from dataclasses import astuple
+from dataclasses import astuple, replace
 from importlib import metadata, resources
 
 from calendar_core.ical import Chunk, FeedOptions, FeedRenderer
 from calendar_core.projection import Calendar
 from calendar_core.summit import Summit
-from events import LogError
-from events.renderings import Rendering, RenderingStore
+from events import EventStore, Head, LogError
+from events.renderings import KeptFeed, Rendering, RenderingStore
 from web.snapshots import code_version
 
 log = logging.getLogger("diplocal")
@@ -51,11 +53,17 @@ def _chunk(kept: Rendering) -> Chunk | None:
 
 
 class RenderingKeeper:
-    """Keeps one renderer's chunks in the rendering store, MACed under the snapshot key."""
+    """Keeps one renderer's chunks, and the bytes of its whole feed, in the rendering store,
+    MACed under the snapshot key."""
 
-    def __init__(self, store: RenderingStore, key: bytes, renderer: FeedRenderer) -> None:
-        self._store, self._key, self.renderer = store, key, renderer
+    def __init__(
+        self, log: EventStore, store: RenderingStore, key: bytes, renderer: FeedRenderer
+    ) -> None:
+        self._log, self._store, self._key, self.renderer = log, store, key, renderer
         self.name = renderer_name(renderer.options)
+        self._offers = threading.Lock()
+        self._offered: tuple[str, int, bytes] | None = None  # the latest feed to keep
+        self._writer: threading.Thread | None = None  # while one is being kept
 
     def restore(self, calendar: Calendar) -> int:
         """Hand the renderer the kept chunks of the calendar's summits as they are now; the
@@ -125,4 +133,66 @@ class RenderingKeeper:
         )
         signed = hmac.new(self._key, said.encode(), hashlib.sha256)
         signed.update(chunk.body)
+        return signed.digest()
+
+    def kept_feed(self, query: str, head: Head | None) -> bytes | None:
+        """The bytes of a feed kept at the log's head, if its MAC verifies; else None."""
+        try:
+            kept = None if head is None else self._store.load_feed(self.name, query)
+        except LogError as error:  # a cache: the feed is rendered instead
+            log.warning("diplocal: %s", error)
+            return None
+        if (
+            kept is None
+            or head is None
+            or (kept.position, kept.head_hash)
+            != (
+                head.position,
+                head.hash,
+            )
+        ):
+            return None
+        if not hmac.compare_digest(self._feed_mac(kept), kept.mac):
+            log.warning("diplocal: the kept feed fails its MAC: rendered again")
+            return None
+        return zlib.decompress(kept.body)
+
+    def offer_feed(self, query: str, position: int, body: bytes) -> None:
+        """Keep a feed's bytes as rendered at a position, in the background: one write at a
+        time, each of the latest offered when it starts."""
+        with self._offers:
+            self._offered = (query, position, body)
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._keep_feeds, name="diplocal-feed-keeper", daemon=True
+                )
+                self._writer.start()
+
+    def wait_for_feeds(self) -> None:
+        """Return once every feed offered so far is kept (or failed to be)."""
+        with self._offers:
+            writer = self._writer
+        if writer is not None:
+            writer.join()
+
+    def _keep_feeds(self) -> None:
+        while True:
+            with self._offers:
+                offered, self._offered = self._offered, None
+                if offered is None:
+                    self._writer = None
+                    return
+            query, position, body = offered
+            try:
+                record = next(self._log.read(after=position - 1, limit=1), None)
+                if record is not None and record.position == position:
+                    feed = KeptFeed(query, position, record.hash, zlib.compress(body, 1), b"")
+                    self._store.save_feed(self.name, replace(feed, mac=self._feed_mac(feed)))
+            except Exception as error:  # a cache, kept in the background: never fatal
+                log.warning("diplocal: cannot keep the feed: %s", error)
+
+    def _feed_mac(self, feed: KeptFeed) -> bytes:
+        said = f"{self.name}\nfeed\n{feed.query}\n{feed.position}\n{feed.head_hash}\n"
+        signed = hmac.new(self._key, said.encode(), hashlib.sha256)
+        signed.update(feed.body)
         return signed.digest()

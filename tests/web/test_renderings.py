@@ -49,6 +49,13 @@ def _app(store: EventStore, tmp_path: Path, base: str = "https://cal.example.org
     return create_app(config, store=store)
 
 
+@pytest.fixture(autouse=True)
+def no_kept_feed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests restart workers from kept VEVENTs: no whole feed is kept to serve first
+    (tests/web/test_kept_feed.py has those)."""
+    monkeypatch.setattr(web_renderings.RenderingKeeper, "offer_feed", lambda *_: None)
+
+
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The summit ids of every VEVENT rendered from here on (a spy on the real renderer)."""

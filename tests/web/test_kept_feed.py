@@ -1,0 +1,129 @@
+"""The whole feed kept beside the log (issue 10): a worker restarted at the same head serves it
+before its calendar is restored, the same bytes and ETag; never once the log has moved on,
+and never when it was altered in the database."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import announce, confirm
+from flask import Flask
+
+from events import EventStore, open_store
+from events.renderings import KeptFeed, renderings_of
+from web import create_app
+from web.live import LiveCalendar
+
+SUMMITS = 5
+TITLE = b"Korea-Japan summit in Tokyo"
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "kept.sqlite3"
+
+
+@pytest.fixture
+def log(path: Path) -> Iterator[EventStore]:
+    store = open_store(str(path))
+    drafts = [announce(f"summit-{n}").draft for n in range(SUMMITS)]
+    assert store.import_events(drafts, expected_head=0) == SUMMITS
+    yield store
+    store.close()
+
+
+def _app(store: EventStore, tmp_path: Path) -> Flask:
+    config = {
+        "BASE_URL": "https://cal.example.org",
+        "UID_DOMAIN": "cal.example.org",
+        "SNAPSHOT_KEY_FILE": str(tmp_path / "snapshot.key"),
+    }
+    return create_app(config, store=store)
+
+
+def _served_and_kept(app: Flask) -> tuple[bytes, str]:
+    """The app's whole feed and its ETag, once the feed is kept beside the log."""
+    answer = app.test_client().get("/calendar.ics")
+    assert answer.status_code == 200
+    app.extensions["diplocal"].renderings.wait_for_feeds()
+    return answer.data, answer.headers["ETag"]
+
+
+def test_a_restarted_worker_serves_the_kept_feed_before_its_calendar_is_restored(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, etag = _served_and_kept(_app(log, tmp_path))
+    gate, restored = threading.Event(), threading.Event()
+    real = LiveCalendar._from_snapshot
+
+    def held(live: LiveCalendar, position: int) -> object:
+        assert gate.wait(timeout=60)
+        restored.set()
+        return real(live, position)
+
+    monkeypatch.setattr(LiveCalendar, "_from_snapshot", held)
+    client = _app(log, tmp_path).test_client()  # its calendar waits at the gate
+    answer = client.get("/calendar.ics")
+    assert not restored.is_set()
+    assert (answer.status_code, answer.data, answer.headers["ETag"]) == (200, feed, etag)
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    gate.set()
+    summits = client.get("/api/summits").get_json()["summits"]  # waits for the calendar
+    assert restored.is_set() and len(summits) == SUMMITS
+
+
+def test_a_kept_feed_the_log_has_moved_past_is_not_served(log: EventStore, tmp_path: Path) -> None:
+    before, _ = _served_and_kept(_app(log, tmp_path))
+    log.append([confirm("summit-3").draft], expected_version=1)
+    after = _app(log, tmp_path).test_client().get("/calendar.ics").data
+    assert after != before and after.count(b"STATUS:CONFIRMED") == 1
+    cold = _app(log, tmp_path)
+    cold.extensions["diplocal"].renderings = None  # renders every summit, keeps nothing
+    assert cold.test_client().get("/calendar.ics").data == after
+
+
+def test_an_altered_kept_feed_is_never_served(
+    log: EventStore, path: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed, _ = _served_and_kept(_app(log, tmp_path))
+    conn = sqlite3.connect(path)
+    (packed,) = conn.execute("SELECT body FROM feeds").fetchone()
+    forged = zlib.compress(zlib.decompress(packed).replace(TITLE, b"FORGED TITLE"), 1)
+    conn.execute("UPDATE feeds SET body = ?", (forged,))
+    conn.commit()
+    conn.close()
+    with caplog.at_level(logging.WARNING, logger="diplocal"):
+        restarted = _app(log, tmp_path)
+    answer = restarted.test_client().get("/calendar.ics").data
+    assert b"FORGED" not in answer and answer == feed
+    assert "the kept feed fails its MAC" in caplog.text
+
+
+def _feed(position: int, body: bytes) -> KeptFeed:
+    return KeptFeed("", position, f"hash-{position}", body, b"mac")
+
+
+def test_the_store_keeps_each_feeds_latest(db: str) -> None:
+    store = open_store(db)
+    try:
+        kept = renderings_of(store)
+        assert kept.load_feed("a", "") is None
+        kept.save_feed("a", _feed(7, b"seven"))
+        kept.save_feed("a", _feed(5, b"older"))  # an older position replaces nothing
+        kept.save_feed("a", KeptFeed("country=KR", 6, "hash-6", b"kr", b"mac"))
+        assert kept.load_feed("a", "") == _feed(7, b"seven")
+        assert kept.load_feed("a", "country=KR") == KeptFeed(
+            "country=KR", 6, "hash-6", b"kr", b"mac"
+        )
+        kept.save_feed("a", _feed(7, b"again"))  # the same position: the newer bytes
+        assert kept.load_feed("a", "") == _feed(7, b"again")
+        kept.save_feed("b", _feed(8, b"eight"))  # other settings: the old ones go
+        assert kept.load_feed("a", "") is None and kept.load_feed("b", "") == _feed(8, b"eight")
+    finally:
+        store.close()
