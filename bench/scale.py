@@ -27,12 +27,13 @@ import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
+import sqlite3  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from contextlib import ExitStack  # noqa: E402
+from contextlib import ExitStack, closing  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from itertools import product  # noqa: E402
@@ -289,10 +290,37 @@ def row_start_serve(b: Bench) -> list[Row]:
 
 
 def row_restart_serve(b: Bench) -> list[Row]:
-    """`diplocal serve` started again on a log it has served: from its latest snapshot."""
+    """`diplocal serve` started again on a log it has served: once with the whole feed kept at
+    the log's head (served while the calendar is restored), once after a write since (from
+    the latest snapshot and the kept VEVENTs)."""
     server = b.fresh("serve")
     _ok(wait_for(server, "/calendar.ics", b.args.timeout), "first start's feed")
-    return _start(b, "serve", "`diplocal serve` restarted (snapshots kept)")
+    _wait_for_kept_feed(b)
+    rows = _start(b, "serve", "`diplocal serve` restarted, its feed kept at the head")
+    conn = b.servers["serve"][0].connect(b.args.timeout)
+    try:
+        headers = {"Authorization": f"Bearer {b.token()}", "Content-Type": "application/json"}
+        body = json.dumps({"type": "DetailsAmended", "data": {"title": "Retitled"}}).encode()
+        path = f"/api/summits/{b.log.hot_summit}/events"
+        _ok(request(conn, "POST", path, body, headers), "write")
+    finally:
+        conn.close()
+    return rows + _start(b, "serve", "`diplocal serve` restarted after a write since")
+
+
+def _wait_for_kept_feed(b: Bench) -> None:
+    """Until a worker has kept the whole feed at the log's head (written in the background
+    after a render: README, "Deploying"), read from the store's `feeds` table."""
+    deadline = time.monotonic() + b.args.timeout
+    while time.monotonic() < deadline:
+        with closing(sqlite3.connect(f"file:{b.db}?mode=ro", uri=True)) as conn:
+            kept, head = conn.execute(
+                "SELECT (SELECT max(position) FROM feeds), (SELECT max(position) FROM events)"
+            ).fetchone()
+        if kept is not None and kept == head:
+            return
+        time.sleep(0.2)
+    raise RuntimeError("no worker kept the whole feed")
 
 
 def row_start_gunicorn(b: Bench) -> list[Row]:
