@@ -117,14 +117,17 @@ def create_app(
 
 
 def _restore(state: State, holding: threading.Event | None = None) -> None:
-    """Fold the live calendar (from the latest snapshot) and take back the kept VEVENTs of its
-    summits; `holding` is set once the live lock is held, so requests wait for the calendar."""
+    """Fold the live calendar (from the latest snapshot), take back the kept VEVENTs of its
+    summits and list the whole feed with them (if any); `holding` is set once the live lock
+    is held, so requests wait for the calendar."""
+    from web import feeds
+
     with state.live.lock:
         if holding is not None:
             holding.set()
         live = state.live.current()
-        if state.renderings is not None:
-            state.renderings.restore(live.calendar)
+        if state.renderings is not None and state.renderings.restore(live.calendar):
+            feeds.list_whole_feed(state, live.calendar)  # with VEVENTs kept: lookups, mostly
 
 
 def _key(settings: Mapping[str, Any]) -> bytes | None:

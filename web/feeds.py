@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, request
 
 from calendar_core.listing import Listing
+from calendar_core.projection import Calendar
 from calendar_core.query import Query
 from calendar_core.summit import Status
 from events.renderings import Rendering
@@ -41,6 +42,14 @@ def serve_kept_feed(st: State) -> bool:
     st.feeds.put((head.position, (base, WHOLE)), Rendered.of(body, head.recorded_at))
     st.fast_queries[""] = WHOLE
     return True
+
+
+def list_whole_feed(st: State, calendar: Calendar) -> None:
+    """List the whole feed of the fixed base URL with its kept VEVENTs, so that the feed after
+    a restarted worker's first change costs that change (call with the live lock held)."""
+    if st.renderings is not None:
+        base = st.renderings.renderer.options.base_url
+        st.listings.get((base, WHOLE), Query()).follow(calendar, st.renderings.chunks)
 
 
 def respond(rendered: Rendered, st: State) -> Response:

@@ -81,6 +81,7 @@ def test_a_restarted_server_renders_nothing_again(
     )
     renders.clear()
     second = _app(log, tmp_path)
+    assert len(second.extensions["diplocal"].listings) == 1  # the whole feed, listed at start
     assert second.test_client().get("/calendar.ics").data == feed
     assert renders == []
 
