@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
+import orjson
+
 from calendar_core.ical import Chunk, Coverage
-from calendar_core.projection import Calendar
+from calendar_core.projection import Calendar, Streams, fold
 from calendar_core.query import Query
-from calendar_core.summit import OrderKey, Summit
+from calendar_core.summit import OrderKey, Summit, order_key
+from events.record import Recorded
 
 T = TypeVar("T", str, int)
 Render = Callable[[Sequence[Summit]], list[Chunk | None]]  # as FeedRenderer.chunks
@@ -52,17 +57,64 @@ class Listing:
         changed = None if calendar is not self._calendar else calendar.changed_since(self.position)
         if changed is None or len(changed) > max(64, len(self._entries) // 8):
             self._clear()
-            summits = list(calendar.ordered())  # each is then placed at the end
+            picked = [summit for summit in calendar.ordered() if self.query.matches(summit)]
+            for summit, chunk in zip(picked, render(picked), strict=True):
+                if chunk is not None:  # in list order: each is placed at the end
+                    self._insert(calendar.key_of(summit.summit_id), summit.summit_id, chunk)
         else:
-            calendar.ordered()  # settles the changed summits' keys
-            for summit_id in changed:
-                self._remove(summit_id)
-            summits = [calendar.summits[summit_id] for summit_id in changed]
+            self.place([calendar.summits[summit_id] for summit_id in changed], render)
+        self._calendar, self.position = calendar, calendar.position
+
+    def place(self, summits: Sequence[Summit], render: Render, position: int | None = None) -> None:
+        """Place these summits again, as they are now (rendering those the query picks), and
+        take `position` as the one the listing is at (a restarted worker's catch-up)."""
+        for summit in summits:
+            self._remove(summit.summit_id)
         picked = [summit for summit in summits if self.query.matches(summit)]
         for summit, chunk in zip(picked, render(picked), strict=True):
             if chunk is not None:
-                self._insert(calendar.key_of(summit.summit_id), summit.summit_id, chunk)
-        self._calendar, self.position = calendar, calendar.position
+                self._insert(order_key(summit), summit.summit_id, chunk)
+        if position is not None:
+            self._calendar, self.position = None, position
+
+    def catch_up(self, records: Iterable[Recorded], streams: Streams, render: Render) -> None:
+        """Catch up with the log without a calendar (a restarted worker's kept listing): each
+        summit the records after this listing's position changed is folded again from its own
+        stream and placed again."""
+        changed: dict[str, None] = {}
+        position = self.position
+        for record in records:
+            if record.position != position + 1:
+                raise ValueError(f"log gap: record {record.position} follows {position}")
+            changed[record.summit_id] = None
+            position = record.position
+        summits = [fold(streams(summit_id, position)) for summit_id in changed]
+        self.place([summit for summit in summits if summit is not None], render, position)
+
+    def dumper(self) -> Callable[[], bytes]:
+        """What `dump` gives now, to be made later (in the background: the listing may move
+        on meanwhile)."""
+        return partial(_dump, self.position, list(self._entries), list(self._chunks))
+
+    def dump(self) -> bytes:
+        """The listing as bytes to keep: a JSON line (its position and each entry's key and
+        chunk but the body), then the bodies one after another."""
+        return self.dumper()()
+
+    @classmethod
+    def load(cls, query: Query, kept: bytes) -> Listing:
+        """The listing `dump` gave these bytes for, of this query."""
+        end = kept.index(b"\n")
+        head = orjson.loads(kept[:end])
+        listing, at = cls(query), end + 1
+        for start, summit_id, zone, first_year, last_year, size in head["entries"]:
+            chunk = Chunk(kept[at : at + size], zone, first_year, last_year)
+            listing._insert((datetime.fromisoformat(start), summit_id), summit_id, chunk)
+            at += size
+        if at != len(kept):
+            raise ValueError("a kept listing whose bodies do not add up")
+        listing.position = head["position"]
+        return listing
 
     def _clear(self) -> None:
         self._entries, self._chunks, self._keys = [], [], {}
@@ -87,6 +139,17 @@ class Listing:
         _count(self._zones, chunk.zone, 1)
         _count(self._first_years, chunk.first_year, 1)
         _count(self._last_years, chunk.last_year, 1)
+
+
+def _dump(position: int, entries: list[tuple[OrderKey, str]], chunks: list[Chunk]) -> bytes:
+    index = []
+    for ((start, _), summit_id), chunk in zip(entries, chunks, strict=True):
+        size = len(chunk.body)
+        index.append(
+            [start.isoformat(), summit_id, chunk.zone, chunk.first_year, chunk.last_year, size]
+        )
+    head = orjson.dumps({"position": position, "entries": index})
+    return b"".join([head, b"\n", *(chunk.body for chunk in chunks)])
 
 
 def _count(counter: Counter[T], value: T | None, step: int) -> None:

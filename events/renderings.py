@@ -1,5 +1,6 @@
-"""Rendered calendar entries and whole feeds kept beside the log, so that a restarted server
-need not render every summit again, and serves its first feed before its calendar is restored.
+"""Rendered calendar entries and a feed's listing kept beside the log, so that a restarted
+server need not render every summit again, and serves its first feed before its calendar is
+restored.
 A cache, never evidence: each row carries a MAC made outside the database."""
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ class Rendering:
 
 @dataclass(frozen=True)
 class KeptFeed:
-    """A whole feed's bytes (compressed) as rendered at a log position, whose record has
-    `head_hash`, and its MAC."""
+    """A feed's listing (its VEVENTs in order, compressed) as it was at a log position, whose
+    record has `head_hash`, and its MAC."""
 
     query: str  # the feed's filters, canonical
     position: int
@@ -43,7 +44,7 @@ class KeptFeed:
 
 
 class RenderingStore(Protocol):
-    """Where renderings are kept: the latest of each summit, and the latest bytes of whole
+    """Where renderings are kept: the latest of each summit, and the latest listing of whole
     feeds, for one renderer at a time."""
 
     def save(self, renderer: str, renderings: Sequence[Rendering]) -> None:
@@ -56,7 +57,7 @@ class RenderingStore(Protocol):
         ...
 
     def save_feed(self, renderer: str, feed: KeptFeed) -> None:
-        """Keep a feed's bytes of `renderer` (replacing the kept ones of its query unless those
+        """Keep a feed's listing of `renderer` (replacing the kept ones of its query unless those
         are of a later position); any other renderer's feeds are dropped."""
         ...
 
@@ -87,7 +88,7 @@ class MemoryRenderingStore:
         return iter(list(self._kept.values()) if renderer == self._renderer else [])
 
     def save_feed(self, renderer: str, feed: KeptFeed) -> None:
-        """Keep a feed's bytes of `renderer`, dropping any other renderer's."""
+        """Keep a feed's listing of `renderer`, dropping any other renderer's."""
         if renderer != self._feeds_renderer:
             self._feeds_renderer, self._feeds = renderer, {}
         kept = self._feeds.get(feed.query)
@@ -174,7 +175,7 @@ class SQLRenderingStore:
             after = rows[-1][0]
 
     def save_feed(self, renderer: str, feed: KeptFeed) -> None:
-        """Keep a feed's bytes of `renderer`, dropping any other renderer's."""
+        """Keep a feed's listing of `renderer`, dropping any other renderer's."""
         row = (renderer, feed.query, feed.position, feed.head_hash, feed.body, feed.mac)
         with self._refused("save a feed"), self._log.transaction() as conn:
             conn.execute(self._drop_other_feeds, (renderer,))

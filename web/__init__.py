@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -90,7 +91,7 @@ def create_app(
     state.renderings = _renderings(store, settings, state.renderers.fixed)
     if feeds.serve_kept_feed(state):  # then the calendar is restored while that is served
         started = threading.Event()
-        threading.Thread(target=_restore, args=(state, started), daemon=True).start()
+        threading.Thread(target=_restore_meanwhile, args=(state, started), daemon=True).start()
         started.wait()
     else:  # fold the calendar now (from a snapshot) rather than in a request
         _restore(state)
@@ -128,6 +129,17 @@ def _restore(state: State, holding: threading.Event | None = None) -> None:
         live = state.live.current()
         if state.renderings is not None and state.renderings.restore(live.calendar):
             feeds.list_whole_feed(state, live.calendar)  # with VEVENTs kept: lookups, mostly
+
+
+def _restore_meanwhile(state: State, holding: threading.Event) -> None:
+    """`_restore` in a thread of its own: a failure is logged, and the next request that needs
+    the calendar folds it again (and answers the error if it recurs)."""
+    try:
+        _restore(state, holding)
+    except Exception as error:
+        logging.getLogger("diplocal").warning("diplocal: cannot restore the calendar: %s", error)
+    finally:
+        holding.set()  # create_app goes on in any case
 
 
 def _key(settings: Mapping[str, Any]) -> bytes | None:

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, request
 
 from calendar_core.listing import Listing
-from calendar_core.projection import Calendar
+from calendar_core.projection import Calendar, Streams
 from calendar_core.query import Query
 from calendar_core.summit import Status
+from events import Recorded
 from events.renderings import Rendering
 from web.cache import Rendered
 from web.context import State, state
@@ -25,23 +26,46 @@ if TYPE_CHECKING:
 bp = Blueprint("feeds", __name__)
 
 FAST_QUERY_LIMIT = 1024
+# A worker starting this many records or fewer after its kept whole feed catches that feed up
+# (folding again the summits they changed, from their streams) and serves it at once.
+CATCH_UP_RECORDS = 1000
 WHOLE = Query().key()  # the unfiltered feed: the one a restarted worker has kept
 WHOLE_NAME = ""  # its query, as kept
 UNDATED = frozenset({"year", "month"})  # coarser than a day: not in any feed
 
 
 def serve_kept_feed(st: State) -> bool:
-    """Put the whole feed kept at the log's head, if any, in the response cache, ready before
-    the calendar is restored (call before any request); whether there was one."""
-    head = st.store.head()
-    keeper = st.renderings
-    body = None if keeper is None else keeper.kept_feed(WHOLE_NAME, head)
-    if keeper is None or head is None or body is None:
+    """Put the whole feed in the response cache from its kept listing, caught up with the log
+    when a few records came after it, ready before the calendar is restored (call before any
+    request); whether it could."""
+    keeper, head = st.renderings, st.store.head()
+    kept = None if keeper is None or head is None else keeper.kept_feed(WHOLE_NAME)
+    if keeper is None or head is None or kept is None:
         return False
+    if not 0 <= head.position - kept.position <= CATCH_UP_RECORDS:
+        return False
+    at = head if head.position == kept.position else _record_at(st, kept.position)
+    if at is None or at.hash != kept.head_hash:  # the log it was listed from is not this one
+        return False
+    listing = Listing.load(Query(), kept.body)
+    listing.catch_up(
+        st.store.read(after=kept.position, until=head.position), _stream(st), keeper.chunks
+    )
+    body = keeper.renderer.assemble(
+        listing.chunks, listing.coverage(), last_modified=head.recorded_at
+    )
     base = keeper.renderer.options.base_url
     st.feeds.put((head.position, (base, WHOLE)), Rendered.of(body, head.recorded_at))
     st.fast_queries[""] = WHOLE
     return True
+
+
+def _record_at(st: State, position: int) -> Recorded | None:
+    return next(st.store.read(after=position - 1, limit=1), None)
+
+
+def _stream(st: State) -> Streams:
+    return lambda summit_id, until: st.store.read(summit_id=summit_id, until=until)
 
 
 def list_whole_feed(st: State, calendar: Calendar) -> None:
@@ -97,7 +121,7 @@ def calendar_feed() -> Response:
             if keeper is not None:
                 keeping = keeper.due()
                 if view.live and key == WHOLE:  # what a restarted worker serves first
-                    keeper.offer_feed(WHOLE_NAME, view.position, body)
+                    keeper.offer_feed(WHOLE_NAME, view.position, listing.dumper())
     if keeper is not None and keeping:
         keeper.keep(keeping)  # outside the lock: other requests go on
     if point.live and len(st.fast_queries) < FAST_QUERY_LIMIT:

@@ -8,14 +8,14 @@ import hmac
 import logging
 import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, replace
 from importlib import metadata, resources
 
 from calendar_core.ical import Chunk, FeedOptions, FeedRenderer
 from calendar_core.projection import Calendar
 from calendar_core.summit import Summit
-from events import EventStore, Head, LogError
+from events import EventStore, LogError
 from events.renderings import KeptFeed, Rendering, RenderingStore
 from web.snapshots import code_version
 
@@ -27,7 +27,7 @@ SAVE_AFTER = 256
 # gunicorn timeout on a first start) leaves what it rendered to the next one.
 WARM_BATCH = 4096
 # What decides a VEVENT's bytes besides the summit and the feed's options.
-_RENDERING_CODE = ("ical.py", "vtimezone.py")
+_RENDERING_CODE = ("ical.py", "vtimezone.py", "listing.py")
 _LIBRARIES = ("icalendar", "pycountry")
 
 
@@ -62,7 +62,8 @@ class RenderingKeeper:
         self._log, self._store, self._key, self.renderer = log, store, key, renderer
         self.name = renderer_name(renderer.options)
         self._offers = threading.Lock()
-        self._offered: tuple[str, int, bytes] | None = None  # the latest feed to keep
+        # the latest feed to keep: its query, position and listing (to dump)
+        self._offered: tuple[str, int, Callable[[], bytes]] | None = None
         self._writer: threading.Thread | None = None  # while one is being kept
 
     def restore(self, calendar: Calendar) -> int:
@@ -135,33 +136,26 @@ class RenderingKeeper:
         signed.update(chunk.body)
         return signed.digest()
 
-    def kept_feed(self, query: str, head: Head | None) -> bytes | None:
-        """The bytes of a feed kept at the log's head, if its MAC verifies; else None."""
+    def kept_feed(self, query: str) -> KeptFeed | None:
+        """The listing of a feed kept for this renderer (its body decompressed), if its MAC
+        verifies; else None."""
         try:
-            kept = None if head is None else self._store.load_feed(self.name, query)
+            kept = self._store.load_feed(self.name, query)
         except LogError as error:  # a cache: the feed is rendered instead
             log.warning("diplocal: %s", error)
             return None
-        if (
-            kept is None
-            or head is None
-            or (kept.position, kept.head_hash)
-            != (
-                head.position,
-                head.hash,
-            )
-        ):
+        if kept is None:
             return None
         if not hmac.compare_digest(self._feed_mac(kept), kept.mac):
             log.warning("diplocal: the kept feed fails its MAC: rendered again")
             return None
-        return zlib.decompress(kept.body)
+        return replace(kept, body=zlib.decompress(kept.body))
 
-    def offer_feed(self, query: str, position: int, body: bytes) -> None:
-        """Keep a feed's bytes as rendered at a position, in the background: one write at a
-        time, each of the latest offered when it starts."""
+    def offer_feed(self, query: str, position: int, listing: Callable[[], bytes]) -> None:
+        """Keep a feed's listing (as `Listing.dumper` gives it) at a position, in the
+        background: one write at a time, each of the latest offered when it starts."""
         with self._offers:
-            self._offered = (query, position, body)
+            self._offered = (query, position, listing)
             if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._keep_feeds, name="diplocal-feed-keeper", daemon=True
@@ -182,11 +176,12 @@ class RenderingKeeper:
                 if offered is None:
                     self._writer = None
                     return
-            query, position, body = offered
+            query, position, listing = offered
             try:
                 record = next(self._log.read(after=position - 1, limit=1), None)
                 if record is not None and record.position == position:
-                    feed = KeptFeed(query, position, record.hash, zlib.compress(body, 1), b"")
+                    packed = zlib.compress(listing(), 1)
+                    feed = KeptFeed(query, position, record.hash, packed, b"")
                     self._store.save_feed(self.name, replace(feed, mac=self._feed_mac(feed)))
             except Exception as error:  # a cache, kept in the background: never fatal
                 log.warning("diplocal: cannot keep the feed: %s", error)

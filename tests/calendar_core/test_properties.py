@@ -233,6 +233,9 @@ class Run:
     snapshots: list[Calendar] = field(default_factory=lambda: [Calendar()])
     refused: int = 0
 
+    def stream(self, summit_id: str, until: int) -> Iterator[Recorded]:
+        return self.store.read(summit_id=summit_id, until=until)
+
     def catch_up(self) -> None:
         self.live.apply(self.store.read(after=self.live.position))
         while len(self.snapshots) <= self.live.position:
@@ -243,11 +246,14 @@ class Run:
 @given(st.data())
 def test_random_histories(data: st.DataObject) -> None:
     run = Run()
-    listings = [Listing(query) for query in LISTED]
     renderer = FeedRenderer(FeedOptions("Summits", "test.example", "https://test.example"))
+    listings = [Listing(query) for query in LISTED]
+    for listing in listings:
+        listing.follow(run.live, renderer.chunks)  # the empty calendar, at position 0
     steps = data.draw(st.integers(1, 30), label="steps")
     for _ in range(steps):
         previous = dict(run.live.summits)
+        kept = [Listing.load(listing.query, listing.dump()) for listing in listings]
         if data.draw(st.integers(0, 3), label="odd?") == 0:
             sid, event_type, payload = data.draw(any_command(), label="odd command")
             head = run.store.head()
@@ -266,10 +272,15 @@ def test_random_histories(data: st.DataObject) -> None:
             assert outcome.refusal is None, outcome.message  # must not be refused
             event(event_type)
         run.catch_up()
-        for listing in listings:  # kept current change by change, as a live feed's listing
-            listing.follow(run.live, renderer.chunks)
+        for listing, restarted in zip(listings, kept, strict=True):
+            listing.follow(run.live, renderer.chunks)  # change by change, as a live feed's
+            restarted.catch_up(
+                run.store.read(after=restarted.position), run.stream, renderer.chunks
+            )
             full = renderer.feed(select(run.live, listing.query), last_modified=None)
-            assert renderer.assemble(listing.chunks, listing.coverage(), last_modified=None) == full
+            for caught_up in (listing, restarted):  # as a restarted worker's kept listing
+                coverage = caught_up.coverage()
+                assert renderer.assemble(caught_up.chunks, coverage, last_modified=None) == full
         for sid, before in previous.items():
             after = run.live.summits[sid]
             assert after.sequence >= before.sequence  # SEQUENCE never goes down

@@ -1,6 +1,7 @@
-"""The whole feed kept beside the log (issue 10): a worker restarted at the same head serves it
-before its calendar is restored, the same bytes and ETag; never once the log has moved on,
-and never when it was altered in the database."""
+"""The whole feed's listing kept beside the log (issue 10): a restarted worker serves that feed
+before its calendar is restored, caught up with the few records written since, the same bytes
+and ETag as a worker that renders it all; never when it was altered in the database, nor
+when the log moved on too far."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from flask import Flask
 
 from events import EventStore, open_store
 from events.renderings import KeptFeed, renderings_of
-from web import create_app
+from web import create_app, feeds
 from web.live import LiveCalendar
 
 SUMMITS = 5
@@ -55,19 +56,26 @@ def _served_and_kept(app: Flask) -> tuple[bytes, str]:
     return answer.data, answer.headers["ETag"]
 
 
-def test_a_restarted_worker_serves_the_kept_feed_before_its_calendar_is_restored(
-    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    feed, etag = _served_and_kept(_app(log, tmp_path))
+def _hold(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """From now on, workers restore their calendar only once the first event is set; the
+    second is set once one has."""
     gate, restored = threading.Event(), threading.Event()
     real = LiveCalendar._from_snapshot
 
-    def held(live: LiveCalendar, position: int) -> object:
+    def waits(live: LiveCalendar, position: int) -> object:
         assert gate.wait(timeout=60)
         restored.set()
         return real(live, position)
 
-    monkeypatch.setattr(LiveCalendar, "_from_snapshot", held)
+    monkeypatch.setattr(LiveCalendar, "_from_snapshot", waits)
+    return gate, restored
+
+
+def test_a_restarted_worker_serves_the_kept_feed_before_its_calendar_is_restored(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed, etag = _served_and_kept(_app(log, tmp_path))
+    gate, restored = _hold(monkeypatch)
     client = _app(log, tmp_path).test_client()  # its calendar waits at the gate
     answer = client.get("/calendar.ics")
     assert not restored.is_set()
@@ -78,14 +86,39 @@ def test_a_restarted_worker_serves_the_kept_feed_before_its_calendar_is_restored
     assert restored.is_set() and len(summits) == SUMMITS
 
 
-def test_a_kept_feed_the_log_has_moved_past_is_not_served(log: EventStore, tmp_path: Path) -> None:
+def _cold_feed(log: EventStore, tmp_path: Path) -> bytes:
+    """The whole feed as a worker keeping nothing renders it."""
+    cold = _app(log, tmp_path)
+    cold.extensions["diplocal"].renderings = None
+    return cold.test_client().get("/calendar.ics").data
+
+
+def test_a_restarted_worker_catches_the_kept_feed_up_with_what_was_written_since(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before, _ = _served_and_kept(_app(log, tmp_path))
     log.append([confirm("summit-3").draft], expected_version=1)
-    after = _app(log, tmp_path).test_client().get("/calendar.ics").data
+    log.append([announce("summit-new", title="A summit announced since").draft], expected_version=0)
+    gate, restored = _hold(monkeypatch)
+    client = _app(log, tmp_path).test_client()  # its calendar waits at the gate
+    after = client.get("/calendar.ics").data
+    assert not restored.is_set()
     assert after != before and after.count(b"STATUS:CONFIRMED") == 1
-    cold = _app(log, tmp_path)
-    cold.extensions["diplocal"].renderings = None  # renders every summit, keeps nothing
-    assert cold.test_client().get("/calendar.ics").data == after
+    assert b"A summit announced since" in after
+    gate.set()
+    assert client.get("/api/summits").status_code == 200  # once the calendar is restored
+    assert after == _cold_feed(log, tmp_path)
+
+
+def test_a_kept_feed_too_far_behind_the_log_is_not_caught_up(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _served_and_kept(_app(log, tmp_path))
+    log.append([confirm("summit-3").draft], expected_version=1)
+    monkeypatch.setattr(feeds, "CATCH_UP_RECORDS", 0)
+    assert not feeds.serve_kept_feed(_app(log, tmp_path).extensions["diplocal"])
+    restarted = _app(log, tmp_path).test_client().get("/calendar.ics").data
+    assert restarted == _cold_feed(log, tmp_path)
 
 
 def test_an_altered_kept_feed_is_never_served(
@@ -94,7 +127,9 @@ def test_an_altered_kept_feed_is_never_served(
     feed, _ = _served_and_kept(_app(log, tmp_path))
     conn = sqlite3.connect(path)
     (packed,) = conn.execute("SELECT body FROM feeds").fetchone()
-    forged = zlib.compress(zlib.decompress(packed).replace(TITLE, b"FORGED TITLE"), 1)
+    listing = zlib.decompress(packed)
+    assert TITLE in listing
+    forged = zlib.compress(listing.replace(b"Korea-Japan", b"FORGED-FAKE"), 1)  # same length
     conn.execute("UPDATE feeds SET body = ?", (forged,))
     conn.commit()
     conn.close()
