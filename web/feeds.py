@@ -18,7 +18,7 @@ from web.cache import Rendered
 from web.context import State, state
 from web.params import parse_point, parse_query, resolve
 from web.problems import Problem
-from web.renderings import RenderingKeeper
+from web.renderings import KEEP_FEED_EVERY, RenderingKeeper
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
 bp = Blueprint("feeds", __name__)
 
 FAST_QUERY_LIMIT = 1024
-# A worker starting this many records or fewer after its kept whole feed catches that feed up
-# (folding again the summits they changed, from their streams) and serves it at once.
-CATCH_UP_RECORDS = 1000
+# A worker starting this many records or fewer after the whole feed kept last catches that
+# feed up (folding again the summits they changed, from their streams) and serves it at once.
+CATCH_UP_RECORDS = 2 * KEEP_FEED_EVERY
 WHOLE = Query().key()  # the unfiltered feed: the one a restarted worker has kept
 WHOLE_NAME = ""  # its query, as kept
 UNDATED = frozenset({"year", "month"})  # coarser than a day: not in any feed
@@ -120,7 +120,7 @@ def calendar_feed() -> Response:
             st.feeds.put((view.position, (base, key)), rendered)
             if keeper is not None:
                 keeping = keeper.due()
-                if view.live and key == WHOLE:  # what a restarted worker serves first
+                if view.live and key == WHOLE and keeper.feed_due(view.position):
                     keeper.offer_feed(WHOLE_NAME, view.position, listing.dumper())
     if keeper is not None and keeping:
         keeper.keep(keeping)  # outside the lock: other requests go on

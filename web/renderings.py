@@ -26,6 +26,11 @@ SAVE_AFTER = 256
 # Summits rendered between two writes while a feed renders many: a worker stopped mid-way (a
 # gunicorn timeout on a first start) leaves what it rendered to the next one.
 WARM_BATCH = 4096
+# A worker keeps the whole feed's listing on its first render, then again once the log has
+# moved this many positions past the one it kept: a restart then catches up at most about as
+# many records (web/feeds.py's CATCH_UP_RECORDS allows twice that), and the worker does not
+# dump and write the feed's megabytes on every change.
+KEEP_FEED_EVERY = 500
 # What decides a VEVENT's bytes besides the summit and the feed's options.
 _RENDERING_CODE = ("ical.py", "vtimezone.py", "listing.py")
 _LIBRARIES = ("icalendar", "pycountry")
@@ -65,6 +70,7 @@ class RenderingKeeper:
         # the latest feed to keep: its query, position and listing (to dump)
         self._offered: tuple[str, int, Callable[[], bytes]] | None = None
         self._writer: threading.Thread | None = None  # while one is being kept
+        self._feed_at: int | None = None  # the position of the last feed kept or taken back
 
     def restore(self, calendar: Calendar) -> int:
         """Hand the renderer the kept chunks of the calendar's summits as they are now; the
@@ -149,13 +155,18 @@ class RenderingKeeper:
         if not hmac.compare_digest(self._feed_mac(kept), kept.mac):
             log.warning("diplocal: the kept feed fails its MAC: rendered again")
             return None
+        self._feed_at = kept.position
         return replace(kept, body=zlib.decompress(kept.body))
+
+    def feed_due(self, position: int) -> bool:
+        """Whether the whole feed at this position is worth keeping (KEEP_FEED_EVERY)."""
+        return self._feed_at is None or position - self._feed_at >= KEEP_FEED_EVERY
 
     def offer_feed(self, query: str, position: int, listing: Callable[[], bytes]) -> None:
         """Keep a feed's listing (as `Listing.dumper` gives it) at a position, in the
         background: one write at a time, each of the latest offered when it starts."""
         with self._offers:
-            self._offered = (query, position, listing)
+            self._offered, self._feed_at = (query, position, listing), position
             if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._keep_feeds, name="diplocal-feed-keeper", daemon=True

@@ -19,6 +19,7 @@ from flask import Flask
 from events import EventStore, open_store
 from events.renderings import KeptFeed, renderings_of
 from web import create_app, feeds
+from web import renderings as web_renderings
 from web.live import LiveCalendar
 
 SUMMITS = 5
@@ -162,3 +163,18 @@ def test_the_store_keeps_each_feeds_latest(db: str) -> None:
         assert kept.load_feed("a", "") is None and kept.load_feed("b", "") == _feed(8, b"eight")
     finally:
         store.close()
+
+
+def test_the_whole_feed_is_kept_again_only_once_the_log_has_moved_on(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_renderings, "KEEP_FEED_EVERY", 2)
+    app = _app(log, tmp_path)
+    kept = renderings_of(log)
+    name = app.extensions["diplocal"].renderings.name
+    for n, expected in ((0, SUMMITS), (1, SUMMITS), (2, SUMMITS + 2)):
+        if n:
+            log.append([confirm(f"summit-{n}").draft], expected_version=1)
+        _served_and_kept(app)
+        feed = kept.load_feed(name, "")
+        assert feed is not None and feed.position == expected
