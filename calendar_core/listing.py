@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from datetime import datetime
 from functools import partial
 from typing import TypeVar
@@ -32,6 +32,7 @@ class Listing:
         self._calendar: Calendar | None = None
         self._entries: list[tuple[OrderKey, str]] = []  # sorted, as the calendar's order
         self._chunks: list[Chunk] = []  # the chunk of each entry
+        self._versions: list[int] = []  # the summit version each chunk renders
         self._keys: dict[str, OrderKey] = {}  # summit_id -> its entry's key
         self._zones: Counter[str] = Counter()
         self._first_years: Counter[int] = Counter()
@@ -60,7 +61,8 @@ class Listing:
             picked = [summit for summit in calendar.ordered() if self.query.matches(summit)]
             for summit, chunk in zip(picked, render(picked), strict=True):
                 if chunk is not None:  # in list order: each is placed at the end
-                    self._insert(calendar.key_of(summit.summit_id), summit.summit_id, chunk)
+                    summit_id = summit.summit_id
+                    self._insert(calendar.key_of(summit_id), summit_id, chunk, summit.version)
         else:
             self.place([calendar.summits[summit_id] for summit_id in changed], render)
         self._calendar, self.position = calendar, calendar.position
@@ -73,7 +75,7 @@ class Listing:
         picked = [summit for summit in summits if self.query.matches(summit)]
         for summit, chunk in zip(picked, render(picked), strict=True):
             if chunk is not None:
-                self._insert(order_key(summit), summit.summit_id, chunk)
+                self._insert(order_key(summit), summit.summit_id, chunk, summit.version)
         if position is not None:
             self._calendar, self.position = None, position
 
@@ -94,7 +96,8 @@ class Listing:
     def dumper(self) -> Callable[[], bytes]:
         """What `dump` gives now, to be made later (in the background: the listing may move
         on meanwhile)."""
-        return partial(_dump, self.position, list(self._entries), list(self._chunks))
+        entries, chunks, versions = list(self._entries), list(self._chunks), list(self._versions)
+        return partial(_dump, self.position, entries, chunks, versions)
 
     def dump(self) -> bytes:
         """The listing as bytes to keep: a JSON line (its position and each entry's key and
@@ -107,47 +110,62 @@ class Listing:
         end = kept.index(b"\n")
         head = orjson.loads(kept[:end])
         listing, at = cls(query), end + 1
-        for start, summit_id, zone, first_year, last_year, size in head["entries"]:
+        for start, summit_id, version, zone, first_year, last_year, size in head["entries"]:
             chunk = Chunk(kept[at : at + size], zone, first_year, last_year)
-            listing._insert((datetime.fromisoformat(start), summit_id), summit_id, chunk)
+            key = (datetime.fromisoformat(start), summit_id)
+            listing._insert(key, summit_id, chunk, version)
             at += size
         if at != len(kept):
             raise ValueError("a kept listing whose bodies do not add up")
         listing.position = head["position"]
         return listing
 
+    def versioned(self) -> Iterator[tuple[str, int, Chunk]]:
+        """Each entry's summit id, the version of the summit its chunk renders, and the chunk."""
+        summit_ids = (summit_id for _, summit_id in self._entries)
+        return zip(summit_ids, self._versions, self._chunks, strict=True)
+
+    def bind(self, calendar: Calendar) -> None:
+        """Follow this calendar from here on, when it remembers what changed since this
+        listing's position (a listing caught up from the log, and the calendar restored
+        meanwhile); else the next `follow` lists it whole."""
+        if calendar.changed_since(self.position) is not None:
+            self._calendar = calendar
+
     def _clear(self) -> None:
-        self._entries, self._chunks, self._keys = [], [], {}
+        self._entries, self._chunks, self._versions, self._keys = [], [], [], {}
         self._zones, self._first_years, self._last_years = Counter(), Counter(), Counter()
 
     def _remove(self, summit_id: str) -> None:
         key = self._keys.pop(summit_id, None)
         if key is not None:
             at = bisect.bisect_left(self._entries, (key, summit_id))
-            del self._entries[at]
+            del self._entries[at], self._versions[at]
             chunk = self._chunks.pop(at)
             _count(self._zones, chunk.zone, -1)
             _count(self._first_years, chunk.first_year, -1)
             _count(self._last_years, chunk.last_year, -1)
 
-    def _insert(self, key: OrderKey, summit_id: str, chunk: Chunk) -> None:
+    def _insert(self, key: OrderKey, summit_id: str, chunk: Chunk, version: int) -> None:
         entry, entries = (key, summit_id), self._entries
         at = len(entries) if not entries or entries[-1] < entry else bisect.bisect(entries, entry)
         entries.insert(at, entry)
         self._chunks.insert(at, chunk)
+        self._versions.insert(at, version)
         self._keys[summit_id] = key
         _count(self._zones, chunk.zone, 1)
         _count(self._first_years, chunk.first_year, 1)
         _count(self._last_years, chunk.last_year, 1)
 
 
-def _dump(position: int, entries: list[tuple[OrderKey, str]], chunks: list[Chunk]) -> bytes:
+def _dump(
+    position: int, entries: list[tuple[OrderKey, str]], chunks: list[Chunk], versions: list[int]
+) -> bytes:
     index = []
-    for ((start, _), summit_id), chunk in zip(entries, chunks, strict=True):
+    for ((start, _), summit_id), chunk, version in zip(entries, chunks, versions, strict=True):
         size = len(chunk.body)
-        index.append(
-            [start.isoformat(), summit_id, chunk.zone, chunk.first_year, chunk.last_year, size]
-        )
+        zone, first, last = chunk.zone, chunk.first_year, chunk.last_year
+        index.append([start.isoformat(), summit_id, version, zone, first, last, size])
     head = orjson.dumps({"position": position, "entries": index})
     return b"".join([head, b"\n", *(chunk.body for chunk in chunks)])
 
@@ -168,6 +186,11 @@ class Listings:
     def __init__(self, max_entries: int) -> None:
         self._max_entries = max_entries
         self._kept: OrderedDict[Hashable, Listing] = OrderedDict()
+
+    def put(self, name: Hashable, listing: Listing) -> None:
+        """Keep a listing under a name (replacing the one kept there)."""
+        self._kept.pop(name, None)
+        self._kept[name] = listing
 
     def get(self, name: Hashable, query: Query) -> Listing:
         """The listing kept under a name (a feed's base URL and query), else a new one; it is

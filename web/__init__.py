@@ -15,6 +15,7 @@ from events import Clock, EventStore, open_store, system_clock, tokens_of
 
 if TYPE_CHECKING:
     from calendar_core.ical import FeedRenderer
+    from calendar_core.listing import Listing
     from web.context import State
     from web.renderings import RenderingKeeper
     from web.snapshots import Keeper
@@ -89,9 +90,12 @@ def create_app(
     )
     app.extensions["diplocal"] = state
     state.renderings = _renderings(store, settings, state.renderers.fixed)
-    if feeds.serve_kept_feed(state):  # then the calendar is restored while that is served
+    listing = feeds.serve_kept_feed(state)
+    if listing is not None:  # then the calendar is restored while that feed is served
         started = threading.Event()
-        threading.Thread(target=_restore_meanwhile, args=(state, started), daemon=True).start()
+        threading.Thread(
+            target=_restore_meanwhile, args=(state, started, listing), daemon=True
+        ).start()
         started.wait()
     else:  # fold the calendar now (from a snapshot) rather than in a request
         _restore(state)
@@ -117,25 +121,32 @@ def create_app(
     return app
 
 
-def _restore(state: State, holding: threading.Event | None = None) -> None:
+def _restore(
+    state: State, holding: threading.Event | None = None, listing: Listing | None = None
+) -> None:
     """Fold the live calendar (from the latest snapshot), take back the kept VEVENTs of its
-    summits and list the whole feed with them (if any); `holding` is set once the live lock
-    is held, so requests wait for the calendar."""
+    summits (from the whole feed's kept `listing` when there was one, else from their table)
+    and list the whole feed with them (if any); `holding` is set once the live lock is held,
+    so requests wait for the calendar."""
     from web import feeds
 
     with state.live.lock:
         if holding is not None:
             holding.set()
-        live = state.live.current()
-        if state.renderings is not None and state.renderings.restore(live.calendar):
-            feeds.list_whole_feed(state, live.calendar)  # with VEVENTs kept: lookups, mostly
+        calendar = state.live.current().calendar
+        keeper = state.renderings
+        if keeper is None:
+            return
+        taken = keeper.restore(calendar) if listing is None else keeper.adopt(calendar, listing)
+        if taken:
+            feeds.list_whole_feed(state, calendar)  # with VEVENTs kept: lookups, mostly
 
 
-def _restore_meanwhile(state: State, holding: threading.Event) -> None:
+def _restore_meanwhile(state: State, holding: threading.Event, listing: Listing) -> None:
     """`_restore` in a thread of its own: a failure is logged, and the next request that needs
     the calendar folds it again (and answers the error if it recurs)."""
     try:
-        _restore(state, holding)
+        _restore(state, holding, listing)
     except Exception as error:
         logging.getLogger("diplocal").warning("diplocal: cannot restore the calendar: %s", error)
     finally:

@@ -34,19 +34,19 @@ WHOLE_NAME = ""  # its query, as kept
 UNDATED = frozenset({"year", "month"})  # coarser than a day: not in any feed
 
 
-def serve_kept_feed(st: State) -> bool:
+def serve_kept_feed(st: State) -> Listing | None:
     """Put the whole feed in the response cache from its kept listing, caught up with the log
     when a few records came after it, ready before the calendar is restored (call before any
-    request); whether it could."""
+    request); that listing, if there was one."""
     keeper, head = st.renderings, st.store.head()
     kept = None if keeper is None or head is None else keeper.kept_feed(WHOLE_NAME)
     if keeper is None or head is None or kept is None:
-        return False
+        return None
     if not 0 <= head.position - kept.position <= CATCH_UP_RECORDS:
-        return False
+        return None
     at = head if head.position == kept.position else _record_at(st, kept.position)
     if at is None or at.hash != kept.head_hash:  # the log it was listed from is not this one
-        return False
+        return None
     listing = Listing.load(Query(), kept.body)
     listing.catch_up(
         st.store.read(after=kept.position, until=head.position), _stream(st), keeper.chunks
@@ -57,7 +57,8 @@ def serve_kept_feed(st: State) -> bool:
     base = keeper.renderer.options.base_url
     st.feeds.put((head.position, (base, WHOLE)), Rendered.of(body, head.recorded_at))
     st.fast_queries[""] = WHOLE
-    return True
+    st.listings.put((base, WHOLE), listing)
+    return listing
 
 
 def _record_at(st: State, position: int) -> Recorded | None:
@@ -73,7 +74,9 @@ def list_whole_feed(st: State, calendar: Calendar) -> None:
     a restarted worker's first change costs that change (call with the live lock held)."""
     if st.renderings is not None:
         base = st.renderings.renderer.options.base_url
-        st.listings.get((base, WHOLE), Query()).follow(calendar, st.renderings.chunks)
+        listing = st.listings.get((base, WHOLE), Query())
+        listing.bind(calendar)  # a kept listing, caught up before the calendar was restored
+        listing.follow(calendar, st.renderings.chunks)
 
 
 def respond(rendered: Rendered, st: State) -> Response:

@@ -13,6 +13,7 @@ from dataclasses import astuple, replace
 from importlib import metadata, resources
 
 from calendar_core.ical import Chunk, FeedOptions, FeedRenderer
+from calendar_core.listing import Listing
 from calendar_core.projection import Calendar
 from calendar_core.summit import Summit
 from events import EventStore, LogError
@@ -94,6 +95,17 @@ class RenderingKeeper:
             log.warning("diplocal: %s", error)
         if altered:
             log.warning("diplocal: %d kept VEVENTs fail their MAC: rendered again", altered)
+        return taken
+
+    def adopt(self, calendar: Calendar, listing: Listing) -> int:
+        """Hand the renderer the chunks of a kept listing (MACed as a whole) whose summits are
+        at the same version in the calendar; the number taken."""
+        taken = 0
+        for summit_id, version, chunk in listing.versioned():
+            summit = calendar.summits.get(summit_id)
+            if summit is not None and summit.version == version:
+                self.renderer.adopt(summit, chunk)
+                taken += 1
         return taken
 
     def chunks(self, summits: Sequence[Summit]) -> list[Chunk | None]:

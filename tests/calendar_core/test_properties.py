@@ -281,6 +281,8 @@ def test_random_histories(data: st.DataObject) -> None:
             for caught_up in (listing, restarted):  # as a restarted worker's kept listing
                 coverage = caught_up.coverage()
                 assert renderer.assemble(caught_up.chunks, coverage, last_modified=None) == full
+                for summit_id, version, _ in caught_up.versioned():
+                    assert run.live.summits[summit_id].version == version
         for sid, before in previous.items():
             after = run.live.summits[sid]
             assert after.sequence >= before.sequence  # SEQUENCE never goes down

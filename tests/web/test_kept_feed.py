@@ -16,8 +16,10 @@ import pytest
 from factories import announce, confirm
 from flask import Flask
 
+from calendar_core import ical
+from calendar_core.summit import Summit
 from events import EventStore, open_store
-from events.renderings import KeptFeed, renderings_of
+from events.renderings import KeptFeed, SQLRenderingStore, renderings_of
 from web import create_app, feeds
 from web import renderings as web_renderings
 from web.live import LiveCalendar
@@ -178,3 +180,29 @@ def test_the_whole_feed_is_kept_again_only_once_the_log_has_moved_on(
         _served_and_kept(app)
         feed = kept.load_feed(name, "")
         assert feed is not None and feed.position == expected
+
+
+def test_a_worker_started_from_the_kept_feed_takes_its_vevents_from_it(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its summits' VEVENTs come with the kept listing: the per-summit table is not read, and
+    only what changes afterwards is rendered."""
+    _served_and_kept(_app(log, tmp_path))
+    rendered: list[str] = []
+    real = ical.render_vevent
+
+    def spy(summit: Summit, options: ical.FeedOptions) -> ical.Chunk | None:
+        rendered.append(summit.summit_id)
+        return real(summit, options)
+
+    def unread(*_: object) -> None:
+        raise AssertionError("the kept VEVENTs' table was read")
+
+    monkeypatch.setattr(ical, "render_vevent", spy)
+    monkeypatch.setattr(SQLRenderingStore, "load", unread)
+    client = _app(log, tmp_path).test_client()
+    assert client.get("/api/summits").status_code == 200  # once the calendar is restored
+    assert rendered == []
+    log.append([confirm("summit-2").draft], expected_version=1)
+    assert client.get("/calendar.ics").data.count(b"STATUS:CONFIRMED") == 1
+    assert rendered == ["summit-2"]
