@@ -6,6 +6,7 @@ Linux only: peak RSS of a command comes from wait4's rusage, a server's RSS from
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -221,6 +222,19 @@ def wait_for(server: Server, path: str, timeout: float) -> Response:
             time.sleep(0.02)
         finally:
             conn.close()
+
+
+def wait_verified(server: Server, timeout: float) -> None:
+    """Poll `/healthz` until the worker has checked its chain (status "ok"): what it does after
+    a start, in the background, would otherwise be measured with what comes next."""
+    limit = time.monotonic() + timeout
+    while True:
+        health = json.loads(wait_for(server, "/healthz", timeout).body)
+        if health["status"] == "ok":
+            return
+        if health["status"] != "verifying" or time.monotonic() > limit:
+            raise RuntimeError(f"the server's chain check: {health}")
+        time.sleep(0.2)
 
 
 def _hammer(port: int, path: str, length: int, seconds: float, start_at: float) -> int:
