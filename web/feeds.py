@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, request
 
+from calendar_core.ical import Coverage
 from calendar_core.listing import Listing
 from calendar_core.projection import Calendar, Streams
-from calendar_core.query import Query
+from calendar_core.query import Query, select
 from calendar_core.summit import Status
 from events import Recorded
 from events.renderings import Rendering
@@ -113,12 +114,15 @@ def calendar_feed() -> Response:
             renderer = st.renderers.get(base)
             if st.renderings is not None and st.renderings.renderer is renderer:
                 keeper = st.renderings
-            # a live feed's listing follows the calendar: after a change, only that is redone
-            listing = st.listings.get((base, key), query) if view.live else Listing(query)
-            listing.follow(view.calendar, renderer.chunks if keeper is None else keeper.chunks)
-            body = renderer.assemble(
-                listing.chunks, listing.coverage(), last_modified=view.last_recorded_at
-            )
+            render = renderer.chunks if keeper is None else keeper.chunks
+            if view.live:  # its listing follows the calendar: after a change, only that is redone
+                listing = st.listings.get((base, key), query)
+                listing.follow(view.calendar, render)
+                chunks, coverage = listing.chunks, listing.coverage()
+            else:  # a past view is listed once
+                chunks = [c for c in render(select(view.calendar, query)) if c is not None]
+                coverage = Coverage.of(chunks)
+            body = renderer.assemble(chunks, coverage, last_modified=view.last_recorded_at)
             rendered = Rendered.of(body, view.last_recorded_at)
             st.feeds.put((view.position, (base, key)), rendered)
             if keeper is not None:
