@@ -1,5 +1,6 @@
 """Rendered VEVENTs at the edge: kept beside the log once a feed has rendered enough new ones,
-and taken back when a server starts, so that a restart renders only what changed since."""
+and taken back when a server starts, so that a restart renders only what changed since; and
+the whole feed's listing, which a starting server serves before its calendar is restored."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def _chunk(kept: Rendering) -> Chunk | None:
 
 
 class RenderingKeeper:
-    """Keeps one renderer's chunks, and the bytes of its whole feed, in the rendering store,
+    """Keeps one renderer's chunks, and its whole feed's listing, in the rendering store,
     MACed under the snapshot key."""
 
     def __init__(
