@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from events import EventStore, NewEvent, Recorded
+from events import EventStore, NewEvent, Recorded, open_store
 
 ANNOUNCE_DATA: dict[str, Any] = {
     "title": "Korea-Japan summit in Tokyo",
@@ -97,3 +100,15 @@ CONTRACT_ALLOWED: dict[str, set[str]] = {
 def read_stream(log: EventStore, summit_id: str, until: int | None = None) -> list[Recorded]:
     """One summit's records, in version order."""
     return list(log.read(summit_id=summit_id, until=until))
+
+
+@contextmanager
+def announced_log(path: Path, summits: int, ids: str = "summit-{}") -> Iterator[EventStore]:
+    """A SQLite log at `path` where `summits` summits were announced (ids: summit-0, ...)."""
+    store = open_store(str(path))
+    drafts = [announce(ids.format(n)).draft for n in range(summits)]
+    assert store.import_events(drafts, expected_head=0) == summits
+    try:
+        yield store
+    finally:
+        store.close()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import announce, confirm
+from factories import announce, announced_log, confirm
 from flask import Flask
 
 from calendar_core import ical
@@ -35,11 +35,8 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def log(path: Path) -> Iterator[EventStore]:
-    store = open_store(str(path))
-    drafts = [announce(f"summit-{n}").draft for n in range(SUMMITS)]
-    assert store.import_events(drafts, expected_head=0) == SUMMITS
-    yield store
-    store.close()
+    with announced_log(path, SUMMITS) as store:
+        yield store
 
 
 def _app(store: EventStore, tmp_path: Path) -> Flask:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factories import announce, confirm
+from factories import announced_log, confirm
 from flask import Flask
 
 from calendar_core import ical
@@ -33,11 +33,8 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def log(path: Path) -> Iterator[EventStore]:
-    store = open_store(str(path))
-    drafts = [announce(f"summit-{n:04d}").draft for n in range(SUMMITS)]
-    assert store.import_events(drafts, expected_head=0) == SUMMITS
-    yield store
-    store.close()
+    with announced_log(path, SUMMITS, "summit-{:04d}") as store:
+        yield store
 
 
 def _app(store: EventStore, tmp_path: Path, base: str = "https://cal.example.org") -> Flask:
