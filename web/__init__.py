@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from events import Clock, EventStore, open_store, system_clock, tokens_of
 if TYPE_CHECKING:
     from calendar_core.ical import FeedRenderer
     from calendar_core.listing import Listing
+    from calendar_core.projection import Calendar
     from web.context import State
     from web.renderings import RenderingKeeper
     from web.snapshots import Keeper
@@ -91,14 +93,16 @@ def create_app(
     app.extensions["diplocal"] = state
     state.renderings = _renderings(store, settings, state.renderers.fixed)
     listing = feeds.serve_kept_feed(state)
-    if listing is not None:  # then the calendar is restored while that feed is served
+    state.live.restored = partial(_take_back, state, listing)
+    if listing is None:  # fold the calendar now (from a snapshot) rather than in a request
+        with state.live.lock:
+            state.live.current()
+    elif not _cooperative():  # the whole feed is served meanwhile; other requests wait
         started = threading.Event()
-        threading.Thread(
-            target=_restore_meanwhile, args=(state, started, listing), daemon=True
-        ).start()
+        threading.Thread(target=_restore, args=(state, started), daemon=True).start()
         started.wait()
-    else:  # fold the calendar now (from a snapshot) rather than in a request
-        _restore(state)
+    # else greenlets: a CPU-bound restore would stall the worker's loop; the first request
+    # that needs the calendar restores it
     state.chain.start(store)  # serves meanwhile; /healthz says "verifying" until it ends
     for module in (feeds, api, openapi, pages):
         app.register_blueprint(module.bp)
@@ -121,36 +125,40 @@ def create_app(
     return app
 
 
-def _restore(
-    state: State, holding: threading.Event | None = None, listing: Listing | None = None
-) -> None:
-    """Fold the live calendar (from the latest snapshot), take back the kept VEVENTs of its
-    summits (from the whole feed's kept `listing` when there was one, else from their table)
-    and list the whole feed with them (if any); `holding` is set once the live lock is held,
-    so requests wait for the calendar."""
+def _take_back(state: State, listing: Listing | None, calendar: Calendar) -> None:
+    """Once the live calendar is restored: take back the kept VEVENTs of its summits (from the
+    whole feed's kept `listing` when there was one, else from their table) and list the whole
+    feed with them (if any)."""
     from web import feeds
 
-    with state.live.lock:
-        if holding is not None:
-            holding.set()
-        calendar = state.live.current().calendar
-        keeper = state.renderings
-        if keeper is None:
-            return
+    keeper = state.renderings
+    if keeper is not None:
         taken = keeper.restore(calendar) if listing is None else keeper.adopt(calendar, listing)
         if taken:
             feeds.list_whole_feed(state, calendar)  # with VEVENTs kept: lookups, mostly
 
 
-def _restore_meanwhile(state: State, holding: threading.Event, listing: Listing) -> None:
-    """`_restore` in a thread of its own: a failure is logged, and the next request that needs
-    the calendar folds it again (and answers the error if it recurs)."""
+def _restore(state: State, holding: threading.Event) -> None:
+    """Restore the live calendar in a thread of its own, `holding` set once the live lock is
+    held (so requests wait for the calendar); a failure is logged, and the next request that
+    needs the calendar restores it again (and answers the error if it recurs)."""
     try:
-        _restore(state, holding, listing)
+        with state.live.lock:
+            holding.set()
+            state.live.current()
     except Exception as error:
         logging.getLogger("diplocal").warning("diplocal: cannot restore the calendar: %s", error)
     finally:
         holding.set()  # create_app goes on in any case
+
+
+def _cooperative() -> bool:
+    """Whether threads are gevent's greenlets here (gunicorn's gevent workers)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return bool(monkey.is_module_patched("threading"))
 
 
 def _key(settings: Mapping[str, Any]) -> bytes | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from calendar_core.point import Point, position_of
@@ -52,6 +52,8 @@ class LiveCalendar:
         self._calendar: Calendar | None = None  # until the first request
         self._views: OrderedDict[int, Calendar] = OrderedDict()
         self._cache_bytes = cache_bytes
+        # called once with the calendar when it is first restored and caught up (under `lock`)
+        self.restored: Callable[[Calendar], None] | None = None
 
     def head_position(self) -> int:
         """The log's head position (one cheap query)."""
@@ -61,10 +63,13 @@ class LiveCalendar:
     def current(self) -> View:
         """Catch up with the log and return the live view (call with `lock` held)."""
         target = self.head_position()
+        starting = self._calendar is None
         if self._calendar is None:  # a starting worker folds from the latest snapshot
             self._calendar = self._from_snapshot(target)
         calendar = self._calendar
         self._fold(calendar, target)
+        if starting and self.restored is not None:
+            self.restored(calendar)
         return View(calendar, calendar.position, calendar.last_recorded_at, live=True)
 
     def _fold(self, calendar: Calendar, target: int) -> None:

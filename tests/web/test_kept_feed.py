@@ -16,6 +16,7 @@ import pytest
 from factories import announce, announced_log, confirm
 from flask import Flask
 
+import web
 from calendar_core import ical
 from calendar_core.summit import Summit
 from events import EventStore, open_store
@@ -203,3 +204,19 @@ def test_a_worker_started_from_the_kept_feed_takes_its_vevents_from_it(
     log.append([confirm("summit-2").draft], expected_version=1)
     assert client.get("/calendar.ics").data.count(b"STATUS:CONFIRMED") == 1
     assert rendered == ["summit-2"]
+
+
+def test_a_gevent_worker_restores_its_calendar_on_the_first_request_that_needs_it(
+    log: EventStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Greenlets are not preempted: a restore started with the worker would hold up its loop,
+    so a gevent worker serves the kept feed and restores when a request needs the calendar."""
+    feed, _ = _served_and_kept(_app(log, tmp_path))
+    gate, restored = _hold(monkeypatch)
+    gate.set()
+    monkeypatch.setattr(web, "_cooperative", lambda: True)
+    client = _app(log, tmp_path).test_client()
+    assert client.get("/calendar.ics").data == feed
+    assert not restored.is_set()  # nothing restored it in the background
+    assert len(client.get("/api/summits").get_json()["summits"]) == SUMMITS
+    assert restored.is_set()

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from factories import announce
 
 from events import FixedClock, Recorded
 from events.sqlite import SQLiteEventStore
-from web import create_app
+from web import audit, create_app
 
 SETTINGS = {"BASE_URL": "https://cal.example.org", "UID_DOMAIN": "cal.example.org"}
 
@@ -73,4 +74,22 @@ def test_a_break_found_after_start_is_reported(tmp_path: Path, clock: FixedClock
     assert audit.get_json()["ok"] is False and audit.get_json()["first_bad_position"] == 2
     health = client.get("/healthz")
     assert health.status_code == 503 and health.get_json()["status"] == "chain broken"
+    log.close()
+
+
+def test_the_start_up_check_pauses_between_pages_of_records(
+    tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under gevent's workers nothing preempts the check: it pauses (a switch to the worker's
+    other greenlets) every PAUSE_EVERY records, so the worker keeps answering."""
+    log = SQLiteEventStore(tmp_path / "paced.sqlite3", clock)
+    drafts = [announce(f"summit-{n}").draft for n in range(25)]
+    log.import_events(drafts, expected_head=0)
+    pauses: list[int] = []
+    monkeypatch.setattr(audit, "PAUSE_EVERY", 10)
+    monkeypatch.setattr(audit, "_pause", lambda: pauses.append(len(pauses)))
+    watch = audit.ChainWatch()
+    watch.start(log).join()
+    assert watch.report(log) is not None and watch.report(log).ok  # type: ignore[union-attr]
+    assert len(pauses) == 2  # after records 10 and 20
     log.close()
