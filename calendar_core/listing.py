@@ -110,13 +110,18 @@ class Listing:
         end = kept.index(b"\n")
         head = orjson.loads(kept[:end])
         listing, at = cls(query), end + 1
+        entries, chunks, versions = listing._entries, listing._chunks, listing._versions
         for start, summit_id, version, zone, first_year, last_year, size in head["entries"]:
-            chunk = Chunk(kept[at : at + size], zone, first_year, last_year)
-            key = (datetime.fromisoformat(start), summit_id)
-            listing._insert(key, summit_id, chunk, version)
+            entries.append(((datetime.fromisoformat(start), summit_id), summit_id))
+            chunks.append(Chunk(kept[at : at + size], zone, first_year, last_year))
+            versions.append(version)
             at += size
-        if at != len(kept):
-            raise ValueError("a kept listing whose bodies do not add up")
+        if at != len(kept) or entries != sorted(entries):
+            raise ValueError("a kept listing whose bodies do not add up, or out of order")
+        listing._keys = {summit_id: key for key, summit_id in entries}
+        listing._zones.update(chunk.zone for chunk in chunks if chunk.zone is not None)
+        listing._first_years.update(chunk.first_year for chunk in chunks)
+        listing._last_years.update(chunk.last_year for chunk in chunks)
         listing.position = head["position"]
         return listing
 

@@ -15,7 +15,7 @@ log = logging.getLogger("diplocal")
 # Records the start-up check verifies between two pauses: under gevent's workers (greenlets,
 # which nothing preempts) the worker's other greenlets run in each pause, so it keeps
 # answering while a large log is checked; under threads a pause is a switch at most.
-PAUSE_EVERY = 1000
+PAUSE_EVERY = 100
 
 
 def _paced(records: Iterable[Recorded]) -> Iterator[Recorded]:
