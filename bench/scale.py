@@ -272,6 +272,7 @@ def row_verify(b: Bench) -> list[Row]:
 
 def _start(b: Bench, kind: str, label: str) -> list[Row]:
     reference = b.full_replay()
+    b.stop_all()  # a server left from an earlier row would still restore and check its chain
     server = b.fresh(kind)
     with Sampler(server.pid) as sampler:
         first = _ok(wait_for(server, "/calendar.ics", b.args.timeout), "first feed")
@@ -292,8 +293,8 @@ def row_start_serve(b: Bench) -> list[Row]:
 
 def row_restart_serve(b: Bench) -> list[Row]:
     """`diplocal serve` started again on a log it has served: once with the whole feed kept at
-    the log's head (served while the calendar is restored), once after a write since (from
-    the latest snapshot and the kept VEVENTs)."""
+    the log's head (served while the calendar is restored), once after a write since (the
+    kept feed caught up: the written summit, the one with the most events, folded again)."""
     server = b.fresh("serve")
     _ok(wait_for(server, "/calendar.ics", b.args.timeout), "first start's feed")
     _wait_for_kept_feed(b)
