@@ -1,6 +1,8 @@
 """A feed's listing: the VEVENT chunks of the summits a query picks, in list order, kept
 current as the calendar it follows moves, so that the feed after one change costs that change
-(and a join of the bytes), not a select, lookup and scan of every summit."""
+(and a join of the bytes), not a select, lookup and scan of every summit. A listing is dumped
+to bytes to be kept beside the log, and a restarted worker loads it and catches it up from
+the log, without a calendar, to serve its first feed."""
 
 from __future__ import annotations
 
