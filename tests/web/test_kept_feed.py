@@ -10,8 +10,10 @@ import sqlite3
 import threading
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
 from factories import announce, announced_log, confirm
 from flask import Flask
@@ -220,3 +222,21 @@ def test_a_gevent_worker_restores_its_calendar_on_the_first_request_that_needs_i
     assert not restored.is_set()  # nothing restored it in the background
     assert len(client.get("/api/summits").get_json()["summits"]) == SUMMITS
     assert restored.is_set()
+
+
+def test_a_database_from_before_the_kept_feed_gains_its_table(db: str) -> None:
+    """A log laid out by an older version (no `feeds` table) gets one when opened by its
+    owner (`diplocal init`, or any command, on SQLite)."""
+    open_store(db).close()
+    if db.startswith("postgresql"):
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("DROP TABLE feeds")
+    else:
+        with closing(sqlite3.connect(db)) as conn, conn:
+            conn.execute("DROP TABLE feeds")
+    store = open_store(db)
+    try:
+        renderings_of(store).save_feed("a", _feed(3, b"three"))
+        assert renderings_of(store).load_feed("a", "") == _feed(3, b"three")
+    finally:
+        store.close()
