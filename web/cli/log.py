@@ -143,12 +143,19 @@ def _is_stamp(value: str) -> bool:
     return True
 
 
-def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Iterator[Item]:
-    """Parse lines one at a time (blank ones skipped), naming the line of any problem."""
+def _numbered(
+    lines: Iterable[bytes], progress: Callable[[int], None]
+) -> Iterator[tuple[int, bytes]]:
+    """The lines that are not blank, with their numbers, each counted as read."""
     for line_no, line in enumerate(lines, start=1):
         progress(len(line))
-        if not line.strip():
-            continue
+        if line.strip():
+            yield line_no, line
+
+
+def read_lines(lines: Iterable[bytes], progress: Callable[[int], None]) -> Iterator[Item]:
+    """Parse lines one at a time (blank ones skipped), naming the line of any problem."""
+    for line_no, line in _numbered(lines, progress):
         try:
             new = parse_line(line)
         except ValueError as error:
@@ -165,10 +172,7 @@ def survey_lines(lines: Iterable[bytes], bits: int, progress: Callable[[int], No
 def _named(
     lines: Iterable[bytes], progress: Callable[[int], None]
 ) -> Iterator[tuple[int, str, str | None]]:
-    for line_no, line in enumerate(lines, start=1):
-        progress(len(line))
-        if not line.strip():
-            continue
+    for line_no, line in _numbered(lines, progress):
         try:
             record = _decoded(line)
         except ValueError:
