@@ -167,9 +167,9 @@ class ImportCheck:
     """Checks imported events against the rules with state of its own.
 
     It reads the log (never inside an import's transaction) for each summit it has not seen
-    and for each event_id it has not seen (with a survey: that the file gave), then follows the
-    imported lines itself. `head` is
-    the log position its reads started from: the import must find the log there still.
+    and for each event_id it has not seen (with a survey: that the file gave), then follows
+    the imported lines itself. `head` is the log position its reads started from: the import
+    must find the log there still.
 
     With a `survey` of the file (its first pass), it keeps a summit's state only until the
     summit's last line and remembers only the event_ids that may repeat; without one, every

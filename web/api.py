@@ -16,7 +16,7 @@ from web.auth import reader, writer
 from web.context import state
 from web.live import View
 from web.models import EventSubmission
-from web.params import LARGEST, parse_point, parse_query, resolve, whole_number
+from web.params import LARGEST, page_limit, parse_point, parse_query, resolve, whole_number
 from web.problems import Problem, invalid
 
 bp = Blueprint("api", __name__)
@@ -121,9 +121,8 @@ def list_summits() -> Response:
     query = parse_query(request.args)
     point = parse_point(request.args)
     after = request.args.get("after")
-    raw_limit = request.args.get("limit")
     cap = int(st.settings["EVENTS_PAGE_LIMIT"])
-    limit = None if raw_limit is None else min(whole_number(raw_limit, "limit", 1), cap)
+    limit = None if "limit" not in request.args else page_limit(request.args, cap, cap)
     with st.live.lock:
         view = resolve(st.live, point)
         if after is None and limit is None:
@@ -178,9 +177,9 @@ def summit_history(summit_id: str) -> Response:
     """A summit's recorded events (retracted ones included), a page at a time: `after` is a
     log position, as `next_after` gives it."""
     st = state()
-    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
     after = _number("after", 0, 0)
-    limit = min(_number("limit", cap, 1), cap)
+    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
+    limit = page_limit(request.args, cap, cap)
     records = list(st.store.read(summit_id=summit_id, after=after, limit=limit + 1))
     if not records and after == 0:
         raise Problem(404, "Not Found", f"no summit {summit_id!r}")
@@ -205,9 +204,8 @@ def _number(name: str, default: int, minimum: int) -> int:
 def log_page() -> Response:
     """One page of the log in position order; follow `next_after` for the next page."""
     st = state()
-    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
     after = _number("after", 0, 0)
-    limit = min(_number("limit", min(100, cap), 1), cap)
+    limit = page_limit(request.args, int(st.settings["EVENTS_PAGE_LIMIT"]), 100)
     records = list(st.store.read(after=after, limit=limit))
     head = st.live.head_position()
     next_after = records[-1].position if records and records[-1].position < head else None

@@ -21,7 +21,7 @@ from events import Recorded
 from events.schedule import AllDay, ScheduleError, Timed, Undated, resolve
 from web.context import state
 from web.feeds import UNDATED
-from web.params import parse_query, whole_number
+from web.params import page_limit, parse_query, whole_number
 
 bp = Blueprint("pages", __name__)
 
@@ -275,10 +275,7 @@ def summit_page(summit_id: str) -> Response | tuple[str, int]:
     st = state()
     before = request.args.get("before")
     until = None if before is None else whole_number(before, "before", 1) - 1
-    cap = int(st.settings["EVENTS_PAGE_LIMIT"])
-    raw_limit = request.args.get("limit")
-    limit = HISTORY_PAGE if raw_limit is None else whole_number(raw_limit, "limit", 1)
-    limit = min(limit, cap)
+    limit = page_limit(request.args, int(st.settings["EVENTS_PAGE_LIMIT"]), HISTORY_PAGE)
     with st.live.lock:
         summit = st.live.current().calendar.summits.get(summit_id)
     if summit is None:

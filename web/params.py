@@ -24,6 +24,13 @@ def whole_number(text: str, name: str, minimum: int = 0) -> int:
     return value
 
 
+def page_limit(args: MultiDict[str, str], cap: int, default: int) -> int:
+    """`limit`, a page's length: a whole number from 1, held to `cap` (EVENTS_PAGE_LIMIT);
+    `default` (held too) when absent."""
+    raw = args.get("limit")
+    return min(default if raw is None else whole_number(raw, "limit", 1), cap)
+
+
 def parse_query(args: MultiDict[str, str]) -> Query:
     """Filters `country` (repeatable), `kind`, `status`, checked by the domain; 422 naming one."""
     try:
