@@ -210,9 +210,10 @@ def to_ical(properties: Sequence[tuple[str, Value]]) -> bytes:
 
     Properties in icalendar's order (its canonical order, then by name), text escaped by its
     vText, times written as its vDDDTypes writes them, lines folded as its to_ical folds;
-    `reference_to_ical` builds the icalendar component itself, and tests hold the two to the
-    same bytes. One difference: a wall time in a zone that is UTC today (Africa/Accra) from
-    when it was not is written at its true instant, where icalendar writes its digits with Z.
+    tests/calendar_core/test_ical_lines.py builds icalendar's component itself and holds the
+    two to the same bytes. One difference: a wall time in a zone that is UTC today
+    (Africa/Accra) from when it was not is written at its true instant, where icalendar
+    writes its digits with Z.
     """
     by_name = dict(properties)
     lines = ["BEGIN:VEVENT"]
@@ -220,15 +221,6 @@ def to_ical(properties: Sequence[tuple[str, Value]]) -> bytes:
         lines.append(fold(_content_line(name, by_name[name])))
     lines.append("END:VEVENT\r\n")
     return "\r\n".join(lines).encode("utf-8")
-
-
-def reference_to_ical(properties: Sequence[tuple[str, Value]]) -> bytes:
-    """The same bytes through icalendar's own Event (the reference for `to_ical`)."""
-    event = Event()
-    for name, value in properties:
-        event.add(name, value)
-    lines = [fold(str(line)) for line in event.content_lines() if line]
-    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
 
 
 def _content_line(name: str, value: Value) -> str:
