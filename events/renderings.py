@@ -1,7 +1,6 @@
 """Rendered calendar entries and a feed's listing kept beside the log, so that a restarted
 server need not render every summit again, and serves its first feed before its calendar is
-restored.
-A cache, never evidence: each row carries a MAC made outside the database."""
+restored. A cache, never evidence: each row carries a MAC made outside the database."""
 
 from __future__ import annotations
 

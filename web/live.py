@@ -63,10 +63,10 @@ class LiveCalendar:
     def current(self) -> View:
         """Catch up with the log and return the live view (call with `lock` held)."""
         target = self.head_position()
-        starting = self._calendar is None
-        if self._calendar is None:  # a starting worker folds from the latest snapshot
-            self._calendar = self._from_snapshot(target)
         calendar = self._calendar
+        starting = calendar is None
+        if calendar is None:  # a starting worker folds from the latest snapshot
+            calendar = self._calendar = self._from_snapshot(target)
         self._fold(calendar, target)
         if starting and self.restored is not None:
             self.restored(calendar)
