@@ -78,17 +78,18 @@ class Calendar:
         """A summit's place in the list order (as of the last `ordered`)."""
         return self._keys[summit_id]
 
-    def listing(self) -> list[tuple[OrderKey, str]]:
+    def list_order(self) -> list[tuple[OrderKey, str]]:
         """The list order as (key, summit_id) pairs, settled first: what a snapshot keeps."""
         self.ordered()
         return list(self._order)
 
-    def settle(self, listing: list[tuple[OrderKey, str]]) -> None:
-        """Take a list order kept (by `listing`) for these very summits: none is placed again."""
-        keys = {summit_id: key for key, summit_id in listing}
-        if keys.keys() != self.summits.keys() or len(keys) != len(listing):
-            raise ValueError("the listing is not of this calendar's summits")
-        self._order, self._keys = listing, keys
+    def settle(self, order: list[tuple[OrderKey, str]]) -> None:
+        """Take a list order kept (by `list_order`) for these very summits: none is placed
+        again."""
+        keys = {summit_id: key for key, summit_id in order}
+        if keys.keys() != self.summits.keys() or len(keys) != len(order):
+            raise ValueError("the list order is not of this calendar's summits")
+        self._order, self._keys = order, keys
         self._moved.clear()
 
     def _place(self, summit_id: str, key: OrderKey) -> None:

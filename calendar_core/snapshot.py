@@ -39,7 +39,7 @@ def take(calendar: Calendar, head_hash: str, key: bytes, version: str) -> Snapsh
     packer = zlib.compressobj(1)
     header = {"position": calendar.position, "last_recorded_at": calendar.last_recorded_at}
     parts = [packer.compress(orjson.dumps(header) + b"\n")]
-    for (start, _), summit_id in calendar.listing():
+    for (start, _), summit_id in calendar.list_order():
         line = [
             _summit_json(calendar.summits[summit_id]),
             calendar.first_at[summit_id],
@@ -92,13 +92,13 @@ def _calendar(lines: Iterator[bytes]) -> Calendar:
     header = orjson.loads(next(lines))
     calendar = Calendar()
     calendar.position, calendar.last_recorded_at = header["position"], header["last_recorded_at"]
-    listing = []
+    order = []
     for line in lines:
         item, first_at, last_at, start = orjson.loads(line)
         summit = _summit(item)
         calendar.put(summit, first_at, last_at)
-        listing.append(((datetime.fromisoformat(start), summit.summit_id), summit.summit_id))
-    calendar.settle(listing)
+        order.append(((datetime.fromisoformat(start), summit.summit_id), summit.summit_id))
+    calendar.settle(order)
     return calendar
 
 

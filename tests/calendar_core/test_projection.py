@@ -311,17 +311,17 @@ def test_upcast_records_are_read_through_the_upcaster() -> None:
         del UPCASTERS[("SummitAnnounced", 0)]
 
 
-def test_a_kept_listing_is_taken_only_for_the_same_summits(desk: Desk) -> None:
-    """settle takes the order `listing` gave for these summits, and refuses any other."""
+def test_a_kept_list_order_is_taken_only_for_the_same_summits(desk: Desk) -> None:
+    """settle takes the order `list_order` gave for these summits, and refuses any other."""
     desk("SummitAnnounced", announced(), sid="later-one")
     desk("SummitAnnounced", announced(schedule={"start": "2025-07-01"}), sid="earlier-one")
     calendar = build(desk.store.read())
-    listing = calendar.listing()
-    assert [summit_id for _, summit_id in listing] == ["earlier-one", "later-one"]
+    order = calendar.list_order()
+    assert [summit_id for _, summit_id in order] == ["earlier-one", "later-one"]
     twin = build(desk.store.read())
-    twin.settle(listing)
+    twin.settle(order)
     assert list(twin.ordered()) == list(calendar.ordered())
     with pytest.raises(ValueError, match="not of this calendar's summits"):
-        twin.settle(listing[:1])
+        twin.settle(order[:1])
     with pytest.raises(ValueError, match="not of this calendar's summits"):
-        twin.settle([*listing, listing[0]])
+        twin.settle([*order, order[0]])
